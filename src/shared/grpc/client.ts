@@ -1,0 +1,68 @@
+import { create, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { type CallOptions, type ChannelOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { grpcServiceDefinition, type ServiceMethods } from "./service-definition.js";
+
+export interface RequestOptions {
+  /** Absolute deadline; the call fails DEADLINE_EXCEEDED after it. */
+  deadline?: Date;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+}
+
+type Unary<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: RequestOptions) => Promise<MessageShape<O>>;
+type ServerStreaming<I extends DescMessage, O extends DescMessage> = (request: MessageInitShape<I>, options?: RequestOptions) => AsyncIterable<MessageShape<O>>;
+
+/** A promise-based client of a generated service: unary methods return promises, server streams async iterables. */
+export type GrpcClient<S extends DescService> = {
+  [K in keyof ServiceMethods<S>]: ServiceMethods<S>[K] extends { methodKind: "unary"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+    ? Unary<I, O>
+    : ServiceMethods<S>[K] extends { methodKind: "server_streaming"; input: infer I extends DescMessage; output: infer O extends DescMessage }
+      ? ServerStreaming<I, O>
+      : never;
+} & { close(): void };
+
+/**
+ * Connects to `address` (`host:port` or `unix:/path`) without TLS: the daemon is local and the
+ * gateway terminates client connections itself.
+ */
+export function createGrpcClient<S extends DescService>(service: S, address: string, channelOptions: ChannelOptions = {}): GrpcClient<S> {
+  const client = new Client(address, credentials.createInsecure(), {
+    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    ...channelOptions,
+  });
+  const definition = grpcServiceDefinition(service);
+  const methods: Record<string, unknown> = { close: () => client.close() };
+  for (const m of service.methods) {
+    const d = definition[m.localName]!;
+    const callOptions = (o?: RequestOptions): CallOptions => (o?.deadline ? { deadline: o.deadline } : {});
+    if (m.methodKind === "unary") {
+      methods[m.localName] = (init: MessageInitShape<DescMessage>, o?: RequestOptions) =>
+        new Promise((resolve, reject) => {
+          const call = client.makeUnaryRequest(
+            d.path,
+            d.requestSerialize,
+            d.responseDeserialize,
+            create(m.input, init),
+            new Metadata(),
+            callOptions(o),
+            (err: ServiceError | null, res?: unknown) => (err ? reject(err) : resolve(res)),
+          );
+          o?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        });
+    } else if (m.methodKind === "server_streaming") {
+      methods[m.localName] = (init: MessageInitShape<DescMessage>, o?: RequestOptions) => {
+        const call = client.makeServerStreamRequest(
+          d.path,
+          d.requestSerialize,
+          d.responseDeserialize,
+          create(m.input, init),
+          new Metadata(),
+          callOptions(o),
+        );
+        o?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        return call as AsyncIterable<unknown>;
+      };
+    }
+  }
+  return methods as GrpcClient<S>;
+}

@@ -1,0 +1,453 @@
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBResult } from "@duckdb/node-api";
+import { allocateColumns, type CandleColumns, sliceColumns } from "../shared/candle-columns.js";
+import { UnavailableError } from "../shared/errors.js";
+import { type Interval, intersect, subtract, union } from "../shared/intervals.js";
+import { addBuckets, bucketCount } from "../shared/time.js";
+import { type Timeframe, isTimeframe } from "../shared/timeframe.js";
+import type { CandleSegment } from "./candle-validation.js";
+import { CoverageIndex } from "./coverage-index.js";
+import { appendCandles, copyCandleChunk } from "./duckdb-vectors.js";
+import { migrate } from "./migrations.js";
+import { SerialQueue } from "./serial-queue.js";
+
+/** File name of the candle database inside the data directory. */
+export const DATABASE_FILE = "candles.duckdb";
+/** Candles per batch of a range read unless the caller asks otherwise. */
+export const DEFAULT_READ_BATCH = 8192;
+/** Most candles per batch of a range read; bounds one gRPC message to ~3.5 MB. */
+export const MAX_READ_BATCH = 65_536;
+/** Idle read connections kept open for reuse. */
+const READ_POOL_SIZE = 4;
+
+export interface WriteResult {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface SeriesStats {
+  market: string;
+  timeframe: Timeframe;
+  rows: number;
+  firstTimeMs: number;
+  lastTimeMs: number;
+  coverageIntervals: number;
+}
+
+export interface StoreStats {
+  series: SeriesStats[];
+  databaseSizeBytes: number;
+  blockSize: number;
+  totalBlocks: number;
+  usedBlocks: number;
+  freeBlocks: number;
+  walSizeBytes: number;
+}
+
+export interface ReadOptions {
+  /** Candles per yielded batch; default DEFAULT_READ_BATCH, at most MAX_READ_BATCH. */
+  batchSize?: number;
+  /** Only the `lastN` most recent candles of the range, still yielded ascending. */
+  lastN?: number;
+  /** Stops the scan between batches. */
+  signal?: AbortSignal;
+}
+
+interface Series {
+  readonly id: number;
+  readonly market: string;
+  readonly timeframe: Timeframe;
+  /** Oldest and newest stored candle time, or undefined while the series has no rows. */
+  extent: { min: number; max: number } | undefined;
+}
+
+const seriesKey = (market: string, tf: Timeframe) => `${market}|${tf}`;
+
+/**
+ * Candles of every (market, timeframe) in one DuckDB file, with the coverage index beside them.
+ *
+ * Writes go through one connection in arrival order (the single writer); each write request is
+ * one transaction holding its candles and their coverage, so a crash leaves whole requests only.
+ * Reads use their own connections and see committed data.
+ *
+ * Rows are kept unique per (series, time) by the writer rather than by a PRIMARY KEY: the key's
+ * index halves ingest and is not used by range scans (LIMITS.md), while zone maps on time are.
+ */
+export class DuckDBCandleStore {
+  private readonly series = new Map<string, Series>();
+  private readonly seriesById = new Map<number, Series>();
+  private readonly idleReaders: ReadConnection[] = [];
+  private readonly writes = new SerialQueue();
+  private closed = false;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    readonly path: string,
+    readonly coverage: CoverageIndex,
+  ) {}
+
+  /** Opens (creating and migrating as needed) the store in `dataDir`. */
+  static async open(dataDir: string): Promise<DuckDBCandleStore> {
+    mkdirSync(dataDir, { recursive: true });
+    const path = join(dataDir, DATABASE_FILE);
+    const instance = await DuckDBInstance.create(path);
+    let writer: DuckDBConnection | undefined;
+    try {
+      writer = await instance.connect();
+      await migrate(writer);
+      await writer.run("CREATE TEMP TABLE staging AS SELECT * FROM candles LIMIT 0");
+      const store = new DuckDBCandleStore(instance, writer, path, new CoverageIndex());
+      await store.load();
+      return store;
+    } catch (e) {
+      writer?.closeSync();
+      instance.closeSync();
+      throw e;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const series = await this.writer.runAndReadAll("SELECT id, market, timeframe FROM series");
+    for (const [id, market, tf] of series.getRows()) {
+      if (typeof tf !== "string" || !isTimeframe(tf)) throw new Error(`store holds unknown timeframe ${String(tf)}`);
+      this.register({ id: Number(id), market: String(market), timeframe: tf, extent: undefined });
+    }
+    const extents = await this.writer.runAndReadAll("SELECT series, min(ts), max(ts) FROM candles GROUP BY series");
+    for (const [id, min, max] of extents.getRows()) {
+      const s = this.seriesById.get(Number(id));
+      if (s) s.extent = { min: Number(min), max: Number(max) };
+    }
+    const coverage = await this.writer.runAndReadAll(
+      "SELECT series, start_ms, end_ms FROM coverage ORDER BY series, start_ms",
+    );
+    const bySeries = new Map<number, Interval[]>();
+    for (const [id, start, end] of coverage.getRows()) {
+      const list = bySeries.get(Number(id)) ?? [];
+      list.push({ start: Number(start), end: Number(end) });
+      bySeries.set(Number(id), list);
+    }
+    for (const [id, list] of bySeries) {
+      const s = this.seriesById.get(id);
+      if (s) this.coverage.set(s.market, s.timeframe, list);
+    }
+  }
+
+  private register(s: Series): void {
+    this.series.set(seriesKey(s.market, s.timeframe), s);
+    this.seriesById.set(s.id, s);
+  }
+
+  /**
+   * Writes validated segments and their coverage in one transaction: all of it lands or none.
+   * Writing candles that are already stored with the same values changes nothing.
+   */
+  write(segments: readonly CandleSegment[]): Promise<WriteResult> {
+    return this.writes.run(() => this.writeNow(segments));
+  }
+
+  private async writeNow(segments: readonly CandleSegment[]): Promise<WriteResult> {
+    this.assertOpen();
+    const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
+    // Changes to memory wait for the commit, so a rolled-back write leaves no trace there either.
+    const created: Series[] = [];
+    const extents = new Map<Series, { min: number; max: number }>();
+    const coverage = new Map<Series, Interval[]>();
+    let nextId = Math.max(0, ...this.seriesById.keys()) + 1;
+    await this.writer.run("BEGIN TRANSACTION");
+    try {
+      for (const seg of segments) {
+        let s = this.series.get(seriesKey(seg.market, seg.timeframe)) ?? created.find(
+          (c) => c.market === seg.market && c.timeframe === seg.timeframe,
+        );
+        if (s === undefined) {
+          s = { id: nextId++, market: seg.market, timeframe: seg.timeframe, extent: undefined };
+          created.push(s);
+          await this.writer.run("INSERT INTO series (id, market, timeframe) VALUES ($1, $2, $3)", [s.id, s.market, s.timeframe]);
+        }
+        const n = seg.candles.time.length;
+        if (n > 0) {
+          const min = Number(seg.candles.time[0]);
+          const max = Number(seg.candles.time[n - 1]);
+          const extent = extents.get(s) ?? s.extent;
+          const counts = extent === undefined || max < extent.min || min > extent.max
+            ? await this.appendNew(s.id, seg.candles)
+            : await this.upsert(s.id, seg.candles, min, max);
+          result.inserted += counts.inserted;
+          result.updated += counts.updated;
+          result.unchanged += counts.unchanged;
+          extents.set(s, extent === undefined ? { min, max } : { min: Math.min(min, extent.min), max: Math.max(max, extent.max) });
+        }
+        if (seg.verified.length > 0) {
+          const before = coverage.get(s) ?? this.coverage.get(s.market, s.timeframe);
+          const after = union(before, seg.verified);
+          coverage.set(s, after);
+          await this.writer.run("DELETE FROM coverage WHERE series = $1", [s.id]);
+          const appender = await this.writer.createAppender("coverage");
+          try {
+            for (const iv of after) {
+              appender.appendInteger(s.id);
+              appender.appendBigInt(BigInt(iv.start));
+              appender.appendBigInt(BigInt(iv.end));
+              appender.endRow();
+            }
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+        }
+      }
+      await this.writer.run("COMMIT");
+    } catch (e) {
+      await this.writer.run("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+    for (const s of created) this.register(s);
+    for (const [s, extent] of extents) s.extent = extent;
+    for (const [s, list] of coverage) this.coverage.set(s.market, s.timeframe, list);
+    return result;
+  }
+
+  /** Candles known not to collide with stored ones go straight in: the appender's full speed. */
+  private async appendNew(series: number, c: CandleColumns): Promise<WriteResult> {
+    const appender = await this.writer.createAppender("candles");
+    try {
+      appendCandles(appender, series, c);
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+    return { inserted: c.time.length, updated: 0, unchanged: 0 };
+  }
+
+  /** Candles that may overlap stored ones: replace those that differ, add those that are new. */
+  private async upsert(series: number, c: CandleColumns, min: number, max: number): Promise<WriteResult> {
+    const staging = await this.writer.createAppender("staging");
+    try {
+      appendCandles(staging, series, c);
+      staging.flushSync();
+    } finally {
+      staging.closeSync();
+    }
+    try {
+      const range = [series, BigInt(min), BigInt(max)];
+      const updated = await this.writer.run(
+        `UPDATE candles AS c SET open = s.open, high = s.high, low = s.low, close = s.close,
+                volume = s.volume, quote_volume = s.quote_volume
+           FROM staging AS s
+          WHERE c.series = $1 AND c.ts BETWEEN $2 AND $3 AND c.series = s.series AND c.ts = s.ts
+            AND (c.open, c.high, c.low, c.close, c.volume, c.quote_volume)
+                IS DISTINCT FROM (s.open, s.high, s.low, s.close, s.volume, s.quote_volume)`,
+        range,
+      );
+      const inserted = await this.writer.run(
+        `INSERT INTO candles
+         SELECT s.* FROM staging AS s
+          WHERE NOT EXISTS (SELECT 1 FROM candles AS c
+                             WHERE c.series = $1 AND c.ts BETWEEN $2 AND $3 AND c.ts = s.ts)`,
+        range,
+      );
+      const n = c.time.length;
+      return {
+        inserted: inserted.rowsChanged,
+        updated: updated.rowsChanged,
+        unchanged: n - inserted.rowsChanged - updated.rowsChanged,
+      };
+    } finally {
+      await this.writer.run("DELETE FROM staging");
+    }
+  }
+
+  /** Coverage of `[start, end)` split into its missing and covered parts. */
+  missing(market: string, tf: Timeframe, start: number, end: number): { missing: Interval[]; covered: Interval[] } {
+    const covered = this.coverage.get(market, tf);
+    const range = { start, end };
+    return { missing: subtract(range, covered), covered: intersect(range, covered) };
+  }
+
+  /**
+   * Stored candles of `[start, end)` in ascending time, in batches. Streams from DuckDB chunk by
+   * chunk, so a read of any size holds one batch in memory at a time.
+   */
+  async *read(market: string, tf: Timeframe, start: number, end: number, options: ReadOptions = {}): AsyncGenerator<CandleColumns> {
+    this.assertOpen();
+    const s = this.series.get(seriesKey(market, tf));
+    if (s === undefined || s.extent === undefined || end <= start) return;
+    const batchSize = Math.min(MAX_READ_BATCH, Math.max(1, options.batchSize || DEFAULT_READ_BATCH));
+    const reader = await this.acquireReader();
+    try {
+      if (options.lastN) {
+        const last = await this.readLast(reader, s, start, end, options.lastN);
+        for (let from = 0; from < last.time.length; from += batchSize) {
+          yield sliceColumns(last, from, Math.min(last.time.length, from + batchSize));
+        }
+        return;
+      }
+      const result = await reader.range(s.id, start, end);
+      let batch = allocateColumns(batchSize);
+      let filled = 0;
+      for (;;) {
+        if (options.signal?.aborted) return;
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        let offset = 0;
+        while (offset < chunk.rowCount) {
+          const n = Math.min(chunk.rowCount - offset, batchSize - filled);
+          copyCandleChunk(chunk, offset, n, batch, filled);
+          offset += n;
+          filled += n;
+          if (filled === batchSize) {
+            yield batch;
+            batch = allocateColumns(batchSize);
+            filled = 0;
+          }
+        }
+      }
+      if (filled > 0) yield sliceColumns(batch, 0, filled);
+    } finally {
+      this.releaseReader(reader);
+    }
+  }
+
+  /**
+   * The latest `n` candles before `end`, found by scanning a window just wide enough: first the
+   * `n` buckets before `end` (one query for a market that trades every bucket), then a window 4x
+   * wider each time until `n` are found or the series' first candle is inside. Zone maps on time
+   * keep each query to the row groups of its window.
+   */
+  private async readLast(reader: ReadConnection, s: Series, start: number, end: number, n: number): Promise<CandleColumns> {
+    const first = Math.max(start, s.extent?.min ?? start);
+    for (let span = n; ; span *= 4) {
+      const lower = span >= bucketCount(s.timeframe, first, end) ? first : Math.max(first, addBuckets(s.timeframe, end - 1, 1 - span));
+      const chunks = await (await reader.range(s.id, lower, end)).fetchAllChunks();
+      const rows = chunks.reduce((sum, c) => sum + c.rowCount, 0);
+      if (rows < n && lower > first) continue;
+      const out = allocateColumns(Math.min(n, rows));
+      let skip = rows - out.time.length;
+      let at = 0;
+      for (const chunk of chunks) {
+        const from = Math.min(skip, chunk.rowCount);
+        skip -= from;
+        copyCandleChunk(chunk, from, chunk.rowCount - from, out, at);
+        at += chunk.rowCount - from;
+      }
+      return out;
+    }
+  }
+
+  async stats(): Promise<StoreStats> {
+    this.assertOpen();
+    const reader = await this.acquireReader();
+    try {
+      const rows = await reader.connection.runAndReadAll(
+        "SELECT series, count(*), min(ts), max(ts) FROM candles GROUP BY series ORDER BY series",
+      );
+      const series: SeriesStats[] = [];
+      for (const [id, count, min, max] of rows.getRows()) {
+        const s = this.seriesById.get(Number(id));
+        if (s === undefined) continue;
+        series.push({
+          market: s.market,
+          timeframe: s.timeframe,
+          rows: Number(count),
+          firstTimeMs: Number(min),
+          lastTimeMs: Number(max),
+          coverageIntervals: this.coverage.get(s.market, s.timeframe).length,
+        });
+      }
+      const size = await reader.connection.runAndReadAll("PRAGMA database_size");
+      const columns = size.columnNames();
+      const row = size.getRows()[0] ?? [];
+      const field = (name: string) => Number(row[columns.indexOf(name)] ?? 0);
+      return {
+        series,
+        databaseSizeBytes: fileSize(this.path),
+        blockSize: field("block_size"),
+        totalBlocks: field("total_blocks"),
+        usedBlocks: field("used_blocks"),
+        freeBlocks: field("free_blocks"),
+        walSizeBytes: fileSize(`${this.path}.wal`),
+      };
+    } finally {
+      this.releaseReader(reader);
+    }
+  }
+
+  /** Writes the WAL into the database file. */
+  checkpoint(): Promise<void> {
+    return this.writes.run(async () => {
+      this.assertOpen();
+      await this.writer.run("CHECKPOINT");
+    });
+  }
+
+  /** Waits for the write in progress, checkpoints and closes. Later calls fail UNAVAILABLE. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writes.run(async () => {
+      if (this.closed) return;
+      await this.writer.run("CHECKPOINT");
+      this.closed = true;
+    });
+    for (const r of this.idleReaders.splice(0)) r.close();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new UnavailableError("the candle store is closed");
+  }
+
+  private async acquireReader(): Promise<ReadConnection> {
+    return this.idleReaders.pop() ?? (await ReadConnection.open(this.instance));
+  }
+
+  private releaseReader(reader: ReadConnection): void {
+    if (!this.closed && this.idleReaders.length < READ_POOL_SIZE) this.idleReaders.push(reader);
+    else reader.close();
+  }
+}
+
+/** A read connection with its range query prepared once: planning costs more than a small scan. */
+class ReadConnection {
+  private constructor(
+    readonly connection: DuckDBConnection,
+    private readonly rangeQuery: DuckDBPreparedStatement,
+  ) {}
+
+  static async open(instance: DuckDBInstance): Promise<ReadConnection> {
+    const connection = await instance.connect();
+    try {
+      const rangeQuery = await connection.prepare(
+        `SELECT ts, open, high, low, close, volume, quote_volume FROM candles
+          WHERE series = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`,
+      );
+      return new ReadConnection(connection, rangeQuery);
+    } catch (e) {
+      connection.closeSync();
+      throw e;
+    }
+  }
+
+  range(series: number, start: number, end: number): Promise<DuckDBResult> {
+    this.rangeQuery.bindInteger(1, series);
+    this.rangeQuery.bindBigInt(2, BigInt(start));
+    this.rangeQuery.bindBigInt(3, BigInt(end));
+    return this.rangeQuery.stream();
+  }
+
+  close(): void {
+    this.rangeQuery.destroySync();
+    this.connection.closeSync();
+  }
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

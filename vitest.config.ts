@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Integration tests start real daemon processes; a slow shared machine must not fail them.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    env: { TZ: "UTC" },
+  },
+});
