@@ -90,6 +90,10 @@ describe("storage daemon lifecycle", () => {
     const stats = await again.client.stats({});
     expect(Number(stats.series[0]?.rows)).toBe(2 * BATCH);
     expect(stats.series[0]?.coverageIntervals).toBe(1);
+    expect(stats.walSizeBytes).toBe(0n);
+    expect(stats.usedBlocks).toBeGreaterThan(0n);
+    expect(stats.totalBlocks).toBe(stats.usedBlocks + stats.freeBlocks);
+    expect(stats.databaseSizeBytes).toBeGreaterThanOrEqual(stats.usedBlocks * stats.blockSize);
   });
 
   it("expires realtime values after their kind's TTL", async () => {

@@ -90,6 +90,18 @@ describe("storage daemon over gRPC", () => {
     expect(stored).toEqual([rows[0]]);
   });
 
+  it("serialises concurrent overlapping writes: no duplicate (market, timeframe, time)", async () => {
+    // Ten clients write overlapping windows of the same series at once.
+    const writes = Array.from({ length: 10 }, (_, i) =>
+      d.client.writeCandles({ segments: [segment("KRW-CONC", makeCandles(T0 + i * 50 * MINUTE, 100))] }),
+    );
+    const results = await Promise.all(writes);
+    expect(results.reduce((n, r) => n + Number(r.inserted), 0)).toBe(550);
+    const { rows } = await readAll(d.client, { market: "KRW-CONC", startMs: 0n, endMs: BigInt(T0 + 1000 * MINUTE) });
+    expect(new Set(rows.map((r) => r.time)).size).toBe(rows.length);
+    expect(rows).toHaveLength(550);
+  });
+
   it("keeps merged coverage and answers what is missing", async () => {
     const market = "KRW-COV";
     await d.client.writeCandles({ segments: [segment(market, makeCandles(T0, 10), [{ start: T0, end: T0 + 10 * MINUTE }])] });
