@@ -45,6 +45,19 @@ export function sliceColumns(c: CandleColumns, from: number, to: number): Candle
   };
 }
 
+/** A copy of `c` that owns its memory. */
+export function copyColumns(c: CandleColumns): CandleColumns {
+  return {
+    time: c.time.slice(),
+    open: c.open.slice(),
+    high: c.high.slice(),
+    low: c.low.slice(),
+    close: c.close.slice(),
+    volume: c.volume.slice(),
+    quoteVolume: c.quoteVolume.slice(),
+  };
+}
+
 /** Plain candle objects, for tests and small answers. */
 export interface CandleRow {
   time: number;

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBResult } from "@duckdb/node-api";
-import { allocateColumns, type CandleColumns, sliceColumns } from "../shared/candle-columns.js";
+import { allocateColumns, type CandleColumns, copyColumns, sliceColumns } from "../shared/candle-columns.js";
 import { UnavailableError } from "../shared/errors.js";
 import { type Interval, intersect, subtract, union } from "../shared/intervals.js";
 import { addBuckets, bucketCount } from "../shared/time.js";
@@ -11,6 +11,7 @@ import { CoverageIndex } from "./coverage-index.js";
 import { appendCandles, copyCandleChunk } from "./duckdb-vectors.js";
 import { migrate } from "./migrations.js";
 import { SerialQueue } from "./serial-queue.js";
+import { SeriesTailCache, TAIL_ROWS } from "./series-tail-cache.js";
 
 /** File name of the candle database inside the data directory. */
 export const DATABASE_FILE = "candles.duckdb";
@@ -18,6 +19,11 @@ export const DATABASE_FILE = "candles.duckdb";
 export const DEFAULT_READ_BATCH = 8192;
 /** Most candles per batch of a range read; bounds one gRPC message to ~3.5 MB. */
 export const MAX_READ_BATCH = 65_536;
+/**
+ * WAL size that triggers an automatic checkpoint. DuckDB's 16 MB made bulk ingest stall on a
+ * checkpoint every few hundred thousand candles; a crash replays at most this much WAL on start.
+ */
+const CHECKPOINT_THRESHOLD = "256MB";
 /** Idle read connections kept open for reuse. */
 const READ_POOL_SIZE = 4;
 
@@ -61,6 +67,8 @@ interface Series {
   readonly timeframe: Timeframe;
   /** Oldest and newest stored candle time, or undefined while the series has no rows. */
   extent: { min: number; max: number } | undefined;
+  /** Committed writes so far: a tail loaded across a write is stale and not kept. */
+  version: number;
 }
 
 const seriesKey = (market: string, tf: Timeframe) => `${market}|${tf}`;
@@ -80,6 +88,7 @@ export class DuckDBCandleStore {
   private readonly seriesById = new Map<number, Series>();
   private readonly idleReaders: ReadConnection[] = [];
   private readonly writes = new SerialQueue();
+  private readonly tails = new SeriesTailCache();
   private closed = false;
 
   private constructor(
@@ -93,7 +102,7 @@ export class DuckDBCandleStore {
   static async open(dataDir: string): Promise<DuckDBCandleStore> {
     mkdirSync(dataDir, { recursive: true });
     const path = join(dataDir, DATABASE_FILE);
-    const instance = await DuckDBInstance.create(path);
+    const instance = await DuckDBInstance.create(path, { checkpoint_threshold: CHECKPOINT_THRESHOLD });
     let writer: DuckDBConnection | undefined;
     try {
       writer = await instance.connect();
@@ -113,7 +122,7 @@ export class DuckDBCandleStore {
     const series = await this.writer.runAndReadAll("SELECT id, market, timeframe FROM series");
     for (const [id, market, tf] of series.getRows()) {
       if (typeof tf !== "string" || !isTimeframe(tf)) throw new Error(`store holds unknown timeframe ${String(tf)}`);
-      this.register({ id: Number(id), market: String(market), timeframe: tf, extent: undefined });
+      this.register({ id: Number(id), market: String(market), timeframe: tf, extent: undefined, version: 0 });
     }
     const extents = await this.writer.runAndReadAll("SELECT series, min(ts), max(ts) FROM candles GROUP BY series");
     for (const [id, min, max] of extents.getRows()) {
@@ -153,6 +162,7 @@ export class DuckDBCandleStore {
     const result: WriteResult = { inserted: 0, updated: 0, unchanged: 0 };
     // Changes to memory wait for the commit, so a rolled-back write leaves no trace there either.
     const created: Series[] = [];
+    const written: [Series, CandleColumns][] = [];
     const extents = new Map<Series, { min: number; max: number }>();
     const coverage = new Map<Series, Interval[]>();
     let nextId = Math.max(0, ...this.seriesById.keys()) + 1;
@@ -163,7 +173,7 @@ export class DuckDBCandleStore {
           (c) => c.market === seg.market && c.timeframe === seg.timeframe,
         );
         if (s === undefined) {
-          s = { id: nextId++, market: seg.market, timeframe: seg.timeframe, extent: undefined };
+          s = { id: nextId++, market: seg.market, timeframe: seg.timeframe, extent: undefined, version: 0 };
           created.push(s);
           await this.writer.run("INSERT INTO series (id, market, timeframe) VALUES ($1, $2, $3)", [s.id, s.market, s.timeframe]);
         }
@@ -179,6 +189,7 @@ export class DuckDBCandleStore {
           result.updated += counts.updated;
           result.unchanged += counts.unchanged;
           extents.set(s, extent === undefined ? { min, max } : { min: Math.min(min, extent.min), max: Math.max(max, extent.max) });
+          written.push([s, seg.candles]);
         }
         if (seg.verified.length > 0) {
           const before = coverage.get(s) ?? this.coverage.get(s.market, s.timeframe);
@@ -207,6 +218,10 @@ export class DuckDBCandleStore {
     for (const s of created) this.register(s);
     for (const [s, extent] of extents) s.extent = extent;
     for (const [s, list] of coverage) this.coverage.set(s.market, s.timeframe, list);
+    for (const [s, candles] of written) {
+      s.version++;
+      this.tails.apply(s.id, candles);
+    }
     return result;
   }
 
@@ -279,7 +294,8 @@ export class DuckDBCandleStore {
     const reader = await this.acquireReader();
     try {
       if (options.lastN) {
-        const last = await this.readLast(reader, s, start, end, options.lastN);
+        const last = (await this.lastFromTail(reader, s, start, end, options.lastN)) ??
+          (await this.readLast(reader, s, start, end, options.lastN));
         for (let from = 0; from < last.time.length; from += batchSize) {
           yield sliceColumns(last, from, Math.min(last.time.length, from + batchSize));
         }
@@ -309,6 +325,22 @@ export class DuckDBCandleStore {
     } finally {
       this.releaseReader(reader);
     }
+  }
+
+  /**
+   * The latest `n` candles from the series' cached tail, loading the tail first when the request
+   * reaches the newest candle (what bots ask for); undefined when the tail cannot answer.
+   */
+  private async lastFromTail(reader: ReadConnection, s: Series, start: number, end: number, n: number): Promise<CandleColumns | undefined> {
+    let tail = this.tails.get(s.id);
+    if (tail === undefined && n <= TAIL_ROWS && s.extent !== undefined && end > s.extent.max) {
+      const version = s.version;
+      const rows = copyColumns(await this.readLast(reader, s, s.extent.min, s.extent.max + 1, TAIL_ROWS));
+      if (version !== s.version) return undefined;
+      tail = { start: rows.time.length < TAIL_ROWS ? -Infinity : Number(rows.time[0]), rows };
+      this.tails.set(s.id, tail);
+    }
+    return tail && SeriesTailCache.lastN(tail, start, end, n);
   }
 
   /**

@@ -196,6 +196,12 @@ describe("storage daemon over gRPC", () => {
     });
   });
 
+  it("leaves nothing behind per call: no listener leak warning after many calls", async () => {
+    for (let i = 0; i < 30; i++) await d.client.stats({});
+    await Promise.all(Array.from({ length: 30 }, () => d.client.getMissing({ market: "KRW-LEAK", timeframe: Timeframe.MINUTE_1, startMs: 0n, endMs: 1n })));
+    expect(d.stderr()).not.toMatch(/MaxListenersExceeded/);
+  });
+
   it("caches realtime values, latest wins per market", async () => {
     const tickerStats = async () => (await d.client.stats({})).cache.find((k) => k.kind === "ticker")!;
     const before = await tickerStats();

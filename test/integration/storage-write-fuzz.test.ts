@@ -121,13 +121,7 @@ describe("write path under random input", () => {
               entry.coverage = normalize([...entry.coverage, ...seg.verified]);
               model.set(key, entry);
             });
-          }
-          for (const [key, entry] of model) {
-            const [market, tf] = key.split("|") as [string, Tf];
-            const stored: CandleRow[] = [];
-            for await (const b of store.read(market, tf, 0, NOW)) stored.push(...rowsFromColumns(b));
-            expect(stored).toEqual([...entry.rows.values()].sort((a, b) => a.time - b.time));
-            expect(store.missing(market, tf, 0, NOW).covered).toEqual(entry.coverage);
+            await checkStoreMatches(store, model);
           }
         } finally {
           cache.close();
@@ -141,6 +135,23 @@ describe("write path under random input", () => {
     expect(outcomes.refused).toBeGreaterThan(10);
   });
 });
+
+/** Checked after every request, so that cached tails are exercised across later writes. */
+async function checkStoreMatches(store: DuckDBCandleStore, model: Model): Promise<void> {
+  for (const [key, entry] of model) {
+    const [market, tf] = key.split("|") as [string, Tf];
+    const stored: CandleRow[] = [];
+    for await (const b of store.read(market, tf, 0, NOW)) stored.push(...rowsFromColumns(b));
+    expect(stored).toEqual([...entry.rows.values()].sort((a, b) => a.time - b.time));
+    expect(store.missing(market, tf, 0, NOW).covered).toEqual(entry.coverage);
+    // "Latest N" is served from an in-memory tail kept in step with every write.
+    for (const n of [1, 7, 30]) {
+      const last: CandleRow[] = [];
+      for await (const b of store.read(market, tf, 0, NOW, { lastN: n })) last.push(...rowsFromColumns(b));
+      expect(last).toEqual(stored.slice(-n));
+    }
+  }
+}
 
 describe("daemon under malformed bytes", () => {
   let dir: string;

@@ -15,14 +15,23 @@ export interface CallContext {
   readonly metadata: Metadata;
 }
 
-function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, shutdown: AbortSignal): CallContext {
+/**
+ * The call's context, and `release` to call once the handler has settled: the listener on the
+ * server-wide shutdown signal must not outlive the call, or every call would leak one.
+ */
+function contextOf(
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  shutdown: AbortSignal,
+): { ctx: CallContext; release: () => void } {
   const controller = new AbortController();
   const abort = () => controller.abort();
   call.on("cancelled", abort);
   if (shutdown.aborted) abort();
   else shutdown.addEventListener("abort", abort, { once: true });
-  call.on("finish", () => shutdown.removeEventListener("abort", abort));
-  return { signal: controller.signal, metadata: call.metadata };
+  return {
+    ctx: { signal: controller.signal, metadata: call.metadata },
+    release: () => shutdown.removeEventListener("abort", abort),
+  };
 }
 
 /** A unary handler with the shared error mapping. */
@@ -33,11 +42,13 @@ export function unary<Req, Res>(
   fn: (request: Req, ctx: CallContext) => Promise<Res>,
 ): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const ctx = contextOf(call as ServerUnaryCall<unknown, unknown>, shutdown);
-    fn(call.request, ctx).then(
-      (response) => callback(null, response),
-      (e: unknown) => callback(toServiceError(e, log, method)),
-    );
+    const { ctx, release } = contextOf(call as ServerUnaryCall<unknown, unknown>, shutdown);
+    fn(call.request, ctx)
+      .then(
+        (response) => callback(null, response),
+        (e: unknown) => callback(toServiceError(e, log, method)),
+      )
+      .finally(release);
   };
 }
 
@@ -55,7 +66,7 @@ export function serverStream<Req, Res>(
   fn: (request: Req, send: Send<Res>, ctx: CallContext) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
-    const ctx = contextOf(call as ServerWritableStream<unknown, unknown>, shutdown);
+    const { ctx, release } = contextOf(call as ServerWritableStream<unknown, unknown>, shutdown);
     const send: Send<Res> = (message) => {
       if (ctx.signal.aborted) return Promise.reject(new CancelledError());
       if (call.write(message)) return Promise.resolve();
@@ -72,16 +83,18 @@ export function serverStream<Req, Res>(
         ctx.signal.addEventListener("abort", onAbort, { once: true });
       });
     };
-    fn(call.request, send, ctx).then(
-      () => call.end(),
-      (e: unknown) => {
-        if (e instanceof CancelledError || ctx.signal.aborted) {
-          call.end();
-          return;
-        }
-        call.emit("error", toServiceError(e, log, method));
-      },
-    );
+    fn(call.request, send, ctx)
+      .then(
+        () => call.end(),
+        (e: unknown) => {
+          if (e instanceof CancelledError || ctx.signal.aborted) {
+            call.end();
+            return;
+          }
+          call.emit("error", toServiceError(e, log, method));
+        },
+      )
+      .finally(release);
   };
 }
 
