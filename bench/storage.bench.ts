@@ -248,7 +248,8 @@ async function daemonIngest(client: GrpcClient<typeof StorageService>, c: Candle
     while (next < requests.length) {
       const req = requests[next++]!;
       const b0 = performance.now();
-      inserted += (await client.writeCandles(req)).inserted;
+      const written = await client.writeCandles(req);
+      inserted += written.inserted;
       batchMs.push(performance.now() - b0);
     }
   };

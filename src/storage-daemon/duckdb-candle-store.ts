@@ -1,6 +1,6 @@
 import { mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBResult } from "@duckdb/node-api";
+import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBResult } from "@duckdb/node-api";
 import { allocateColumns, type CandleColumns, copyColumns, sliceColumns } from "../shared/candle-columns.js";
 import { UnavailableError } from "../shared/errors.js";
 import { type Interval, intersect, subtract, union } from "../shared/intervals.js";
@@ -16,7 +16,7 @@ import { SeriesTailCache, TAIL_ROWS } from "./series-tail-cache.js";
 /** File name of the candle database inside the data directory. */
 export const DATABASE_FILE = "candles.duckdb";
 /** Candles per batch of a range read unless the caller asks otherwise. */
-export const DEFAULT_READ_BATCH = 8192;
+export const DEFAULT_READ_BATCH = 32_768;
 /** Most candles per batch of a range read; bounds one gRPC message to ~3.5 MB. */
 export const MAX_READ_BATCH = 65_536;
 /**
@@ -304,22 +304,31 @@ export class DuckDBCandleStore {
       const result = await reader.range(s.id, start, end);
       let batch = allocateColumns(batchSize);
       let filled = 0;
-      for (;;) {
-        if (options.signal?.aborted) return;
-        const chunk = await result.fetchChunk();
-        if (chunk === null || chunk.rowCount === 0) break;
-        let offset = 0;
-        while (offset < chunk.rowCount) {
-          const n = Math.min(chunk.rowCount - offset, batchSize - filled);
-          copyCandleChunk(chunk, offset, n, batch, filled);
-          offset += n;
-          filled += n;
-          if (filled === batchSize) {
-            yield batch;
-            batch = allocateColumns(batchSize);
-            filled = 0;
+      // DuckDB fetches the next chunk on its own threads while this one is copied and sent.
+      let next: Promise<DuckDBDataChunk | null> | undefined = result.fetchChunk();
+      try {
+        for (;;) {
+          const chunk: DuckDBDataChunk | null = await next;
+          next = undefined;
+          if (options.signal?.aborted) return;
+          if (chunk === null || chunk.rowCount === 0) break;
+          next = result.fetchChunk();
+          let offset = 0;
+          while (offset < chunk.rowCount) {
+            const n = Math.min(chunk.rowCount - offset, batchSize - filled);
+            copyCandleChunk(chunk, offset, n, batch, filled);
+            offset += n;
+            filled += n;
+            if (filled === batchSize) {
+              yield batch;
+              batch = allocateColumns(batchSize);
+              filled = 0;
+            }
           }
         }
+      } finally {
+        // A reader stopped early must not go back to the pool with a fetch still running on it.
+        await next?.catch(() => undefined);
       }
       if (filled > 0) yield sliceColumns(batch, 0, filled);
     } finally {

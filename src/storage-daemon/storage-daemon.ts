@@ -2,6 +2,7 @@ import { rmSync } from "node:fs";
 import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { StorageService as StorageServiceDesc } from "../gen/backbone/storage/v1/storage_pb.js";
 import { unary, serverStream } from "../shared/grpc/handlers.js";
+import { widenServerFlowControl } from "../shared/grpc/server-flow-control.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
 import type { StorageDaemonConfig } from "./config.js";
@@ -11,6 +12,8 @@ import { StorageService } from "./storage-service.js";
 
 /** Largest request the daemon accepts: a write of ~1 M candles (56 bytes each) fits. */
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/** HTTP/2 flow-control window per connection and stream: a bulk write streams without stalls. */
+const FLOW_CONTROL_WINDOW_BYTES = 16 * 1024 * 1024;
 /** How long stop() lets calls in flight finish before cancelling them. */
 export const GRACEFUL_SHUTDOWN_MS = 5_000;
 
@@ -62,6 +65,7 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
       // The DuckDB file lock is held by now, so a socket file left here belongs to a dead daemon.
       if (config.listen.startsWith("unix:")) rmSync(config.listen.slice("unix:".length), { force: true });
       const address = await bind(server, config.listen);
+      widenServerFlowControl(server, FLOW_CONTROL_WINDOW_BYTES);
       log.info("storage daemon listening", { address, dataDir: config.dataDir });
       return address;
     } catch (e) {
