@@ -15,7 +15,7 @@ import { appendCandles, CHUNK_ROWS, copyCandleChunk } from "../src/storage-daemo
 import { migrate } from "../src/storage-daemon/migrations.js";
 
 const ROWS = 1_000_000;
-const WRITE_BATCH = 50_000;
+const WRITE_BATCH = 100_000;
 /** Writes in flight at once: a bulk writer (the gateway's parallel fetches) does not wait for each commit. */
 const WRITES_IN_FLIGHT = 2;
 const LATEST_N = 1_000;
@@ -59,7 +59,7 @@ export interface StorageBenchResult {
     baselineRowsPerS: number;
     daemonRowsPerS: number;
     ratio: number;
-    /** WriteCandles latency per 50k batch over all runs. */
+    /** WriteCandles latency per write batch over all runs. */
     daemonBatchMs: { p50: number; max: number };
     runs: { baseline: number[]; daemon: number[] };
   };
