@@ -1,6 +1,5 @@
 import { ConfigError } from "../shared/errors.js";
-import type { LogLevel } from "../shared/logger.js";
-import { logLevelFrom } from "../storage-daemon/config.js";
+import { type LogLevel, logLevelFrom } from "../shared/logger.js";
 
 /** Everything the gateway can be told; every field is documented in the README. */
 export interface GatewayConfig {

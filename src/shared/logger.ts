@@ -1,3 +1,5 @@
+import { ConfigError } from "./errors.js";
+
 /** Structured logs as JSON lines on stderr, so stdout stays free for what a program reports. */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -23,3 +25,12 @@ export function createLogger(component: string, level: LogLevel = "info"): Logge
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** The level named by `BACKBONE_LOG_LEVEL` (default `info`); a ConfigError for anything else. */
+export function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel {
+  const raw = env.BACKBONE_LOG_LEVEL ?? "info";
+  if (!["info", "warn", "error", "silent"].includes(raw)) {
+    throw new ConfigError("BACKBONE_LOG_LEVEL", raw, "must be info, warn, error or silent");
+  }
+  return raw as LogLevel;
+}

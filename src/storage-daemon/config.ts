@@ -1,7 +1,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../shared/errors.js";
-import type { LogLevel } from "../shared/logger.js";
+import { type LogLevel, logLevelFrom } from "../shared/logger.js";
 
 /** Everything the storage daemon can be told; every field is documented in the README. */
 export interface StorageDaemonConfig {
@@ -49,13 +49,6 @@ function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number)
   return n;
 }
 
-export function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel {
-  const raw = env.BACKBONE_LOG_LEVEL ?? "info";
-  if (!["info", "warn", "error", "silent"].includes(raw)) {
-    throw new ConfigError("BACKBONE_LOG_LEVEL", raw, "must be info, warn, error or silent");
-  }
-  return raw as LogLevel;
-}
 
 export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv): StorageDaemonConfig {
   let flags;
