@@ -6,7 +6,6 @@
  * where the original byte length was kept, the number spelling is checked against it.
  */
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/shared/logger.js";
@@ -14,8 +13,9 @@ import { DAY_MS } from "../../src/shared/time.js";
 import { DEFAULT_SIMULATOR_CONFIG } from "../../src/upbit-sim/config.js";
 import type { SimCandle, SimMarket, SimTrade, SyntheticExchange } from "../../src/upbit-sim/exchange-model.js";
 import { type Simulator, createSimulator } from "../../src/upbit-sim/simulator.js";
+import { FIXTURES_DIR } from "../support/fixtures.js";
 
-const FIXTURES = fileURLToPath(new URL("../../../shared/upbit/fixtures/", import.meta.url));
+const FIXTURES = `${FIXTURES_DIR}/`;
 /** The recordings were made at 2026-03-11 14:40:59 UTC; serve the same moment. */
 const RECORDED_AT = Date.UTC(2026, 2, 11, 14, 40, 59, 500);
 

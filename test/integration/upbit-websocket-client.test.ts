@@ -17,12 +17,13 @@ import {
   type UpbitWebSocketTimers,
 } from "../../src/gateway/upstream/upbit-websocket-client.js";
 import { UpbitWebSocketFrameError, UpbitWebSocketServerError } from "../../src/gateway/upstream/upbit-websocket-parsers.js";
+import { FIXTURES_DIR } from "../support/fixtures.js";
 
 /** Longest any single wait may take before the test fails instead of hanging. */
 const WAIT_LIMIT_MS = 5_000;
 
 const TICKER_TEMPLATE = (
-  JSON.parse(readFileSync("/work/shared/upbit/fixtures/ws-ticker.json", "utf8")) as { docs_example_default_2023: Record<string, unknown> }
+  JSON.parse(readFileSync(`${FIXTURES_DIR}/ws-ticker.json`, "utf8")) as { docs_example_default_2023: Record<string, unknown> }
 ).docs_example_default_2023;
 
 /** DEFAULT → SIMPLE ticker keys (API.md §4.4). */

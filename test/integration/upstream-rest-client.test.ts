@@ -12,8 +12,9 @@ import {
   type UpstreamProtocolError,
   type UpstreamUnavailableError,
 } from "../../src/gateway/upstream/upstream-errors.js";
+import { FIXTURES_DIR } from "../support/fixtures.js";
 
-const FIXTURES = "/work/shared/upbit/fixtures";
+const FIXTURES = FIXTURES_DIR;
 const fixture = (name: string): string => readFileSync(`${FIXTURES}/${name}`, "utf8");
 
 /** One request as the fake server saw it. */

@@ -207,6 +207,54 @@ describe("synthetic exchange", () => {
     }
   });
 
+  it("makes every minute's candle exactly the aggregate of its trades, busy or sparse, in any quote", () => {
+    const ex = exchangeAt(NOW);
+    const busiest = (quote: SimMarket["quote"]): SimMarket =>
+      [...established].filter((m) => m.quote === quote).sort((a, b) => b.tradesPerMinute - a.tradesPerMinute)[0]!;
+    let busyMinutes = 0;
+    let sparseMinutes = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 * 365 * 24 * 60 }), (minutesAgo) => {
+        const start = bucketStart("1m", NOW) - minutesAgo * MINUTE_MS;
+        for (const market of [LIQUID, MEDIUM, ILLIQUID, busiest("BTC"), busiest("USDT")]) {
+          const trades = ex.trades(market.code, start, start + MINUTE_MS);
+          const [candle] = ex.candles(market.code, "1m", start + MINUTE_MS, 1).filter((c) => c.timeMs === start);
+          if (trades.length === 0) {
+            expect(candle, market.code).toBeUndefined();
+            continue;
+          }
+          if (trades.length >= 6) busyMinutes++;
+          else sparseMinutes++;
+          expectSameCandles([candle!], rollUp(trades.map(tradeAsCandle), "1m"), `trades->1m ${market.code}`);
+          for (const t of trades) {
+            expect(onTick(t.price, market.tickSize), `${market.code} ${t.price}`).toBe(true);
+            // Whole units of 1e-8, at least one.
+            expect(t.volume).toBeGreaterThanOrEqual(1e-8);
+            expect(Math.abs(t.volume * 1e8 - Math.round(t.volume * 1e8))).toBeLessThan(1e-3);
+          }
+          expect(new Set(trades.map((t) => t.sequentialId)).size).toBe(trades.length);
+        }
+      }),
+      { numRuns: 40, seed: 5 },
+    );
+    // Both kinds of minute were exercised.
+    expect(busyMinutes).toBeGreaterThan(20);
+    expect(sparseMinutes).toBeGreaterThan(5);
+  });
+
+  it("splits today's volume into taker sides exactly as the trades do", () => {
+    const ex = exchangeAt(NOW);
+    for (const market of [LIQUID, MEDIUM]) {
+      const t = ex.ticker(market.code, NOW)!;
+      const today = ex.trades(market.code, bucketStart("1d", NOW), NOW + 1);
+      const sum = (side: SimTrade["askBid"]): number => today.filter((x) => x.askBid === side).reduce((s, x) => s + x.volume, 0);
+      expectClose(t.accBidVolume, sum("BID"), `${market.code} bid volume`);
+      expectClose(t.accAskVolume, sum("ASK"), `${market.code} ask volume`);
+      expect(t.accBidVolume).toBeGreaterThan(0);
+      expect(t.accAskVolume).toBeGreaterThan(0);
+    }
+  });
+
   it("trades realistic sizes around the reference price", () => {
     const ex = exchangeAt(NOW);
     const btc = markets.find((m) => m.code === "KRW-BTC")!;

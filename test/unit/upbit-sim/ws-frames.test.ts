@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { SimOrderbookUnit } from "../../../src/upbit-sim/exchange-model.js";
 import {
@@ -29,8 +29,9 @@ import {
   WS_TRADE_DEFAULT,
 } from "./ws-fixtures.js";
 import { createFakeExchange, T0 } from "./ws-test-support.js";
+import { FIXTURES_DIR } from "../../support/fixtures.js";
 
-const FIXTURES_DIR = "/work/shared/upbit/fixtures";
+
 const exchange = createFakeExchange(() => T0);
 const parse = (r: WsRecord): Record<string, unknown> => JSON.parse(stringifyWs(r)) as Record<string, unknown>;
 
@@ -217,7 +218,7 @@ describe("frames", () => {
   });
 });
 
-describe.skipIf(!existsSync(FIXTURES_DIR))("embedded fixture copies", () => {
+describe("embedded fixture copies", () => {
   it("match upbit/fixtures", () => {
     const read = (f: string): Record<string, unknown> =>
       JSON.parse(readFileSync(`${FIXTURES_DIR}/${f}`, "utf8")) as Record<string, unknown>;

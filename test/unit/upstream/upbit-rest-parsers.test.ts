@@ -11,8 +11,9 @@ import {
   parseUpbitError,
 } from "../../../src/gateway/upstream/upbit-rest-parsers.js";
 import { isUpstreamProtocolError, UpstreamProtocolError } from "../../../src/gateway/upstream/upstream-errors.js";
+import { FIXTURES_DIR } from "../../support/fixtures.js";
 
-const FIXTURES = "/work/shared/upbit/fixtures";
+const FIXTURES = FIXTURES_DIR;
 const fixture = (name: string): string => readFileSync(`${FIXTURES}/${name}`, "utf8");
 const fixtureJson = <T>(name: string): T => JSON.parse(fixture(name)) as T;
 

@@ -9,8 +9,9 @@ import {
   UpbitWebSocketServerError,
   type UpbitWebSocketMessage,
 } from "../../../src/gateway/upstream/upbit-websocket-parsers.js";
+import { FIXTURES_DIR } from "../../support/fixtures.js";
 
-const FIXTURES = "/work/shared/upbit/fixtures";
+const FIXTURES = FIXTURES_DIR;
 const fixture = (name: string): string => readFileSync(`${FIXTURES}/${name}`, "utf8");
 
 /**
