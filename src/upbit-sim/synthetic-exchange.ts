@@ -9,14 +9,19 @@
  * - The number of trades in a minute: Poisson from a hash of (market, minute), at a rate shaped
  *   by a time-of-day profile and an hourly activity factor. Most tail-market minutes are empty,
  *   and deciding so costs one hash.
- * - The trades of a minute: a PRNG seeded by hash(market, minute) walks from the reference
- *   price at the minute's start to the one at its end with bounded noise; takers buy at the
- *   tick above and sell at the tick below. Any minute is computable in O(its trades).
+ * - A sparse minute (fewer than STRUCTURED_MIN_TRADES trades): a PRNG seeded by
+ *   hash(market, minute) walks from the reference price at the minute's start to the one at its
+ *   end with bounded noise; takers buy at the tick above and sell at the tick below.
+ * - A busy minute: its aggregate first, in O(1) from a few hashes (open and close on the path
+ *   with noise, high and low beyond them within the noise band, volume, turnover, taker split,
+ *   last trade time); its trades are laid out from that aggregate only when asked for, so that
+ *   they aggregate back to it exactly (see `generateStructured`).
  *
- * Everything else aggregates trades: a candle is the aggregate of its bucket's trades, a day the
- * aggregate of its minutes (cached per market and day), a week/month/year of its days. Because
- * trade prices are bounded by the reference path, the 52-week high and low are found by branch
- * and bound (weeks, days, hours, then minutes) without generating a year of trades.
+ * A candle is the aggregate of its bucket's trades: whole minutes come from their aggregates,
+ * a minute cut by the listing time or by now from its trades, a day from its 1,440 minutes
+ * (cached per market and day), a week/month/year from its days. Because trade prices are bounded
+ * by the reference path, the 52-week high and low are found by branch and bound (weeks, days,
+ * hours, then minutes) without looking at a year of minutes.
  */
 import { bucketIndex, bucketTimeOfIndex } from "../shared/time.js";
 import type { Timeframe } from "../shared/timeframe.js";
@@ -68,7 +73,7 @@ const EXTREMES_CACHE_MAX_ENTRIES = 20_000;
 const OCTAVES = 21;
 const OCTAVE_PERIODS: readonly number[] = Array.from({ length: OCTAVES }, (_, k) => 2 ** k);
 const OCTAVE_RECIPROCALS: readonly number[] = OCTAVE_PERIODS.map((p) => 1 / p);
-/** Octaves below this are evaluated at every minute; the longer ones on a grid (see `logPriceAt`). */
+/** Octaves below this are evaluated at every minute; the longer ones on a grid (see `fillPriceBlock`). */
 const SHORT_OCTAVES = 6;
 /** Grid of the long octaves' sum, minutes: the period of the shortest long octave. */
 const LONG_GRID_SHIFT = 6;
@@ -97,6 +102,22 @@ const BOUND_EPSILON = 1e-9;
 
 /** Hard cap on one minute's trades (the busiest markets average ~30, bursts ~120). */
 const MAX_TRADES_PER_MINUTE = 512;
+/**
+ * Minutes with at least this many trades are built from a closed-form aggregate (open, close,
+ * high, low, volume, turnover, taker split: a few hashes), and their trades from it on demand;
+ * sparser minutes are generated trade by trade (at most a few trades, as cheap). See `structuredAggregate`.
+ */
+const STRUCTURED_MIN_TRADES = 6;
+/**
+ * In a structured minute the "counter flow" (open, close, high, low and scattered trades, at the
+ * minority taker side) carries this share of the volume, 0.25 .. 0.45; the "main flow" (the
+ * majority side, trading at two adjacent ticks around the middle of the range) carries the rest
+ * and makes the turnover exact. The main flow must carry more than half for that to be possible.
+ */
+const COUNTER_SHARE_MIN = 0.25;
+const COUNTER_SHARE_SPREAD = 0.2;
+/** Smallest structured-minute volume, in 1e-8 units per trade (every trade needs at least one unit). */
+const MIN_UNITS_PER_TRADE = 4;
 /** One in this many trades (of 256) continues the previous taker order: same ms, side and price. */
 const CLUSTER_CONTINUE_OF_256 = 51;
 /** Trades are rounded to Upbit's 8 decimals; the smallest volume. */
@@ -195,6 +216,11 @@ const NOTIONAL_FACTORS = ((): Float64Array => {
   }
   return table;
 })();
+/** Mean trade-size factor (a lognormal's mean exceeds its median). */
+const NOTIONAL_MEAN = NOTIONAL_FACTORS.reduce((a, b) => a + b, 0) / NOTIONAL_TABLE_SIZE;
+const INVERSE_COUNT = Float64Array.from({ length: MAX_TRADES_PER_MINUTE + 1 }, (_, n) => (n === 0 ? 0 : 1 / n));
+/** 1 / sqrt(n): a minute's total size varies like a sum of n independent sizes. */
+const INV_SQRT_COUNT = Float64Array.from({ length: MAX_TRADES_PER_MINUTE + 1 }, (_, n) => (n === 0 ? 0 : 1 / Math.sqrt(n)));
 
 const HOURLY_PROFILE = ((): Float64Array => {
   const mean = RAW_HOURLY_PROFILE.reduce((a, b) => a + b, 0) / RAW_HOURLY_PROFILE.length;
@@ -225,16 +251,45 @@ const tradePrices = new Float64Array(MAX_TRADES_PER_MINUTE);
 const tradeVolumeUnits = new Float64Array(MAX_TRADES_PER_MINUTE);
 const tradeSides = new Uint8Array(MAX_TRADES_PER_MINUTE);
 const tradeSeqs = new Uint16Array(MAX_TRADES_PER_MINUTE);
-/** Totals of the last generated minute (saves a second pass when only aggregates are wanted). */
-let minuteOpen = 0;
-let minuteClose = 0;
-let minuteLastMs = 0;
-let minuteHigh = 0;
-let minuteLow = 0;
-let minuteVolume = 0;
-let minuteQuoteVolume = 0;
-let minuteBidVolume = 0;
-let minuteAskVolume = 0;
+/** Structured minutes: each trade's role and size weight while its minute is laid out. */
+const tradeRoles = new Uint8Array(MAX_TRADES_PER_MINUTE);
+const tradeWeights = new Float64Array(MAX_TRADES_PER_MINUTE);
+const ROLE_COUNTER = 0;
+const ROLE_MAIN_LOW = 1;
+const ROLE_MAIN_HIGH = 2;
+/** Closed-form parameters of the last structured minute (see `structuredAggregate`), in ticks and 1e-8 units. */
+class StructuredMinute {
+  openTicks = 0;
+  closeTicks = 0;
+  highTicks = 0;
+  lowTicks = 0;
+  volumeUnits = 0;
+  counterUnits = 0;
+  /** Sum of ticks × units over the minute's trades. */
+  turnoverUnits = 0;
+  mainCount = 0;
+  mainBid = false;
+  firstMs = 0;
+  layoutSeed = 0;
+}
+const struct = new StructuredMinute();
+/**
+ * Totals of the last generated minute (saves a second pass when only aggregates are wanted).
+ * Fields of one object, not module `let`s: V8 boxes every double written to a module variable,
+ * which costs an allocation per write in the hottest loops.
+ */
+class MinuteTotals {
+  open = 0;
+  close = 0;
+  lastMs = 0;
+  high = 0;
+  low = 0;
+  volume = 0;
+  quoteVolume = 0;
+  bidVolume = 0;
+  askVolume = 0;
+}
+const minute = new MinuteTotals();
 
 // ---------------------------------------------------------------------------------------------
 // Aggregates
@@ -290,6 +345,25 @@ class Accumulator implements Aggregate {
     this.quoteVolume += price * volume;
     if (side === SIDE_BID) this.bidVolume += volume;
     else this.askVolume += volume;
+  }
+
+  /** Adds the last generated minute's totals (`minute`), `count` trades. */
+  addMinuteTotals(count: number): void {
+    if (this.count === 0) {
+      this.open = minute.open;
+      this.high = minute.high;
+      this.low = minute.low;
+    } else {
+      if (minute.high > this.high) this.high = minute.high;
+      if (minute.low < this.low) this.low = minute.low;
+    }
+    this.close = minute.close;
+    this.lastMs = minute.lastMs;
+    this.count += count;
+    this.volume += minute.volume;
+    this.quoteVolume += minute.quoteVolume;
+    this.askVolume += minute.askVolume;
+    this.bidVolume += minute.bidVolume;
   }
 
   addAggregate(a: Aggregate): void {
@@ -379,9 +453,11 @@ let rangeMin = 0;
  * a market, so one shared table serves them (and 5,000 markets do not need 5,000 tables).
  */
 const countCdf = new Float64Array(MAX_TRADES_PER_MINUTE + 1);
-let countCdfSize = 0;
-let countCdfHour = -1;
-let countCdfOwner = -1;
+/** Guide table: entry g is the smallest n with cdf[n] > g / COUNT_GUIDE_SIZE, so a lookup scans a step or two. */
+const COUNT_GUIDE_SIZE = 64;
+const countGuide = new Int32Array(COUNT_GUIDE_SIZE);
+/** Size, hour and owner of the table, as fields (module `let` doubles cost an allocation per write). */
+const countTable = { size: 0, hour: -1, owner: -1 };
 let nextModelId = 0;
 
 class MarketModel {
@@ -396,26 +472,18 @@ class MarketModel {
   readonly logReference: number;
   readonly amplitudes = new Float64Array(OCTAVES);
   readonly noise: number;
+  /** Taker lean per relative move: 40 / noise (see the per-trade path's bias). */
+  readonly biasScale: number;
   readonly medianNotional: number;
   readonly listedMinute: number;
   private readonly latticeKeys = new Int32Array(OCTAVES);
   private readonly countKey: number;
   private readonly tradesKey: number;
-  // Memo of the lattice cell each short octave last used (pure values; only saves hashing).
-  private readonly cells = new Float64Array(SHORT_OCTAVES).fill(-1);
-  private readonly cellLow = new Float64Array(SHORT_OCTAVES);
-  private readonly cellHigh = new Float64Array(SHORT_OCTAVES);
-  // Memo of the long octaves' sum at the ends of the last grid cell.
-  private gridCell = -1;
   // Grid point, value pairs; allocated on first use (most of a large universe is never asked for).
   private gridCache: Float64Array | undefined;
-  private gridLow = 0;
-  private gridHigh = 0;
-  // Memo of the two most recent boundary prices (scans go forwards or backwards).
-  private boundaryA = -1;
-  private priceA = 0;
-  private boundaryB = -1;
-  private priceB = 0;
+  // Reference prices of two grid cells (see `fillPriceBlock`); allocated on first use too.
+  private blockPrices: Float64Array | undefined;
+  private readonly blockGrids = [-1, -1];
 
   constructor(
     readonly market: SimMarket,
@@ -437,6 +505,7 @@ class MarketModel {
     const unit = LOG_AMPLITUDE_UNIT * temperament;
     for (let k = 0; k < OCTAVES; k++) this.amplitudes[k] = unit * Math.sqrt(OCTAVE_PERIODS[k]!);
     this.noise = unit * INTRA_MINUTE_NOISE;
+    this.biasScale = 40 / this.noise;
     this.medianNotional =
       (MEDIAN_NOTIONAL_KRW * Math.pow(1 + market.tradesPerMinute, NOTIONAL_LIQUIDITY_EXPONENT)) / KRW_PER_QUOTE[market.quote];
     this.listedMinute = Math.floor(market.listedAtMs / MINUTE_MS);
@@ -488,41 +557,36 @@ class MarketModel {
   }
 
   /**
-   * Reference log-price at minute boundary `m` (minutes since the epoch): the short octaves
-   * exactly, plus the long octaves' sum interpolated linearly between grid points (it barely
-   * bends within a grid cell, and this keeps a minute at a handful of operations).
+   * Reference prices at the LONG_GRID_MINUTES minute boundaries of grid cell `grid` into block
+   * `slot`: log-price = the short octaves exactly, plus the long octaves' sum interpolated
+   * linearly between grid points (it barely bends within a grid cell). A whole cell at a time,
+   * octave by octave: scans are sequential, and a tight loop per octave is several times cheaper
+   * than evaluating every boundary on its own.
    */
-  logPriceAt(m: number): number {
-    let sum = this.logReference;
-    // Minute indexes fit 31 bits: shifts and masks instead of divisions, smoothstep from a table.
+  private fillPriceBlock(grid: number, slot: number): void {
+    const prices = (this.blockPrices ??= new Float64Array(2 * LONG_GRID_MINUTES));
+    const offset = slot << LONG_GRID_SHIFT;
+    const end = offset + LONG_GRID_MINUTES;
+    const first = grid << LONG_GRID_SHIFT;
+    prices.fill(this.logReference, offset, end);
     for (let k = 0; k < SHORT_OCTAVES; k++) {
-      const cell = m >> k;
-      const previous = this.cells[k]!;
-      if (previous !== cell) {
-        // Scans move one cell at a time: reuse the shared lattice point.
-        if (cell === previous + 1) {
-          this.cellLow[k] = this.cellHigh[k]!;
-          this.cellHigh[k] = this.lattice(k, cell + 1);
-        } else if (cell === previous - 1) {
-          this.cellHigh[k] = this.cellLow[k]!;
-          this.cellLow[k] = this.lattice(k, cell);
-        } else {
-          this.cellLow[k] = this.lattice(k, cell);
-          this.cellHigh[k] = this.lattice(k, cell + 1);
-        }
-        this.cells[k] = cell;
+      const period = 1 << k;
+      const amplitude = this.amplitudes[k]!;
+      const table = k << SHORT_SMOOTHSTEP_SHIFT;
+      let cell = first >> k;
+      let h1 = this.lattice(k, cell);
+      for (let start = offset; start < end; start += period, cell++) {
+        const h0 = h1;
+        h1 = this.lattice(k, cell + 1);
+        for (let j = 0; j < period; j++) prices[start + j] = prices[start + j]! + amplitude * (h0 + (h1 - h0) * SHORT_SMOOTHSTEP[table + j]!);
       }
-      const h0 = this.cellLow[k]!;
-      const h1 = this.cellHigh[k]!;
-      sum += this.amplitudes[k]! * (h0 + (h1 - h0) * SHORT_SMOOTHSTEP[(k << SHORT_SMOOTHSTEP_SHIFT) + (m & ((1 << k) - 1))]!);
     }
-    const grid = m >> LONG_GRID_SHIFT;
-    if (grid !== this.gridCell) {
-      this.gridLow = this.longSumAtGrid(grid);
-      this.gridHigh = this.longSumAtGrid(grid + 1);
-      this.gridCell = grid;
+    const longLow = this.longSumAtGrid(grid);
+    const longHigh = this.longSumAtGrid(grid + 1);
+    for (let j = 0; j < LONG_GRID_MINUTES; j++) {
+      prices[offset + j] = Math.exp(prices[offset + j]! + (longLow + (longHigh - longLow) * (j / LONG_GRID_MINUTES)));
     }
-    return sum + (this.gridLow + (this.gridHigh - this.gridLow) * ((m - grid * LONG_GRID_MINUTES) / LONG_GRID_MINUTES));
+    this.blockGrids[slot] = grid;
   }
 
   /**
@@ -595,34 +659,26 @@ class MarketModel {
     return this.floorTick(Math.exp(logLow) * (1 - this.noise) * (1 - BOUND_EPSILON));
   }
 
+  /** Reference price at minute boundary `m` (minutes since the epoch; they fit 31 bits). */
   priceAt(m: number): number {
-    if (m === this.boundaryA) return this.priceA;
-    if (m === this.boundaryB) return this.priceB;
-    const price = Math.exp(this.logPriceAt(m));
-    this.boundaryB = this.boundaryA;
-    this.priceB = this.priceA;
-    this.boundaryA = m;
-    this.priceA = price;
-    return price;
+    const grid = m >> LONG_GRID_SHIFT;
+    // Two blocks, by parity: a minute's end may lie in the next cell, and scans go both ways.
+    const slot = grid & 1;
+    if (this.blockGrids[slot] !== grid) this.fillPriceBlock(grid, slot);
+    return this.blockPrices![(slot << LONG_GRID_SHIFT) + (m & (LONG_GRID_MINUTES - 1))]!;
   }
 
   /** Number of trades in minute `m` (before clipping to the listing time and now). */
   tradeCount(m: number): number {
     const hour = Math.floor(m / MINUTES_PER_HOUR);
-    if (hour !== countCdfHour || this.id !== countCdfOwner) this.buildCountCdf(hour);
+    if (hour !== countTable.hour || this.id !== countTable.owner) this.buildCountCdf(hour);
     const u = hashIndex(this.countKey, m) * INV_2_32;
     const cdf = countCdf;
-    if (u < cdf[0]!) return 0;
-    // The smallest n with u < cdf[n] (capped at the table's end), by bisection.
-    let lo = 0;
-    let hi = countCdfSize - 1;
-    if (u >= cdf[hi]!) return hi;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (u < cdf[mid]!) hi = mid;
-      else lo = mid;
-    }
-    return hi;
+    // The smallest n with u < cdf[n] (capped at the table's end).
+    let n = countGuide[Math.floor(u * COUNT_GUIDE_SIZE)]!;
+    const last = countTable.size - 1;
+    while (n < last && u >= cdf[n]!) n++;
+    return n;
   }
 
   /** Poisson CDF for the hour's rate: time-of-day profile × hourly activity × the market's mean. */
@@ -640,18 +696,302 @@ class MarketModel {
       sum += p;
       cdf[n] = sum;
     }
-    countCdfSize = n + 1;
-    countCdfHour = hour;
-    countCdfOwner = this.id;
+    countTable.size = n + 1;
+    countTable.hour = hour;
+    countTable.owner = this.id;
+    let guided = 0;
+    for (let g = 0; g < COUNT_GUIDE_SIZE; g++) {
+      while (guided < n && cdf[guided]! <= g / COUNT_GUIDE_SIZE) guided++;
+      countGuide[g] = guided;
+    }
   }
 
   /**
    * Generates minute `m`'s trades (ascending) and returns how many; `count` must be
-   * `tradeCount(m)`. The minute's totals always land in `minute*`; the trades themselves only
-   * with `record` (the scratch buffers), which aggregate-only callers skip.
+   * `tradeCount(m)`. The minute's totals always land in `minute`; the trades themselves only
+   * with `record` (the scratch buffers), which aggregate-only callers skip (O(1) for busy minutes).
    */
   generateMinute(m: number, count: number, record = true): number {
     if (count === 0) return 0;
+    if (count >= STRUCTURED_MIN_TRADES) {
+      if (record) this.generateStructured(m, count);
+      else this.structuredAggregate(m, count);
+      return count;
+    }
+    return this.generateSparse(m, count, record);
+  }
+
+  /** Ticks of a price rounded to the nearest tick (at least one tick). */
+  private roundTicks(price: number): number {
+    const t = this.inverseTick === 0 ? Math.round(price * this.tickReciprocal) : Math.round(price * this.inverseTick);
+    return t < 1 ? 1 : t;
+  }
+
+  private ceilTicks(price: number): number {
+    const t = this.inverseTick === 0 ? Math.ceil(price * this.tickReciprocal) : Math.ceil(price * this.inverseTick);
+    return t < 1 ? 1 : t;
+  }
+
+  private floorTicks(price: number): number {
+    const t = this.inverseTick === 0 ? Math.floor(price * this.tickReciprocal) : Math.floor(price * this.inverseTick);
+    return t < 1 ? 1 : t;
+  }
+
+  /**
+   * The aggregate of structured minute `m` with `count` (>= STRUCTURED_MIN_TRADES) trades, in
+   * O(1): into `minute` and the `struct*` parameters `generateStructured` lays the trades out
+   * from. Open and close sit on the reference path with noise, the high and low beyond them
+   * within the noise band (so the path's price bounds hold), the volume is a sum-of-sizes draw,
+   * and the turnover is fixed at volume × the middle of [low, high]: the main flow, trading at
+   * two adjacent ticks, absorbs whatever the counter flow leaves (see `generateStructured`).
+   */
+  structuredAggregate(m: number, count: number): void {
+    const p0 = this.priceAt(m);
+    const p1 = this.priceAt(m + 1);
+    const noise = this.noise;
+    const h1 = hashIndex(this.tradesKey, m);
+    const h2 = mix32(h1 ^ 0x68e31da4);
+    const h3 = mix32(h2 ^ 0x1b56c4e9);
+    const h4 = mix32(h3 ^ 0x5c4d9f21);
+    // Triangular noise on [-1, 1] for open and close, as the per-trade path uses.
+    const zOpen = ((h1 & 0xff) + ((h1 >>> 8) & 0xff) - 255) * INV_255;
+    const zClose = (((h1 >>> 16) & 0xff) + (h1 >>> 24) - 255) * INV_255;
+    const open = this.roundTicks(p0 * (1 + noise * zOpen));
+    const close = this.roundTicks(p1 * (1 + noise * zClose));
+    let high = this.ceilTicks((p0 > p1 ? p0 : p1) * (1 + noise * (h2 & 0xffff) * INV_2_16));
+    let low = this.floorTicks((p0 > p1 ? p1 : p0) * (1 - noise * (h2 >>> 16) * INV_2_16));
+    if (open > high) high = open;
+    if (close > high) high = close;
+    if (open < low) low = open;
+    if (close < low) low = close;
+
+    const inverseP0 = 1 / p0;
+    const notionalUnits = this.medianNotional * VOLUME_DECIMALS_SCALE * inverseP0;
+    // A sum of `count` sizes: mean count × the mean size, relative spread shrinking like 1 / sqrt(count).
+    const spread = (NOTIONAL_FACTORS[h3 & (NOTIONAL_TABLE_SIZE - 1)]! - NOTIONAL_MEAN) * INV_SQRT_COUNT[count]!;
+    let volume = Math.round(notionalUnits * count * (NOTIONAL_MEAN + spread));
+    if (volume < MIN_UNITS_PER_TRADE * count) volume = MIN_UNITS_PER_TRADE * count;
+    // Main flow: half the scattered trades, at least two (one per tick level).
+    const mainCount = Math.max(2, (count - 3) >> 1);
+    const counterCount = count - mainCount;
+    let counter = Math.floor(volume * (COUNTER_SHARE_MIN + COUNTER_SHARE_SPREAD * ((h3 >>> 10) & 0xff) * INV_255));
+    const counterMax = Math.floor(volume / 2) - 1;
+    if (counter > counterMax) counter = counterMax;
+    if (counter < counterCount) counter = counterCount;
+    const turnover = volume * low + Math.floor((volume * (high - low)) / 2);
+
+    // The main flow leans with the move: buyers while the price rises.
+    let bias = (p1 - p0) * inverseP0 * this.biasScale;
+    if (bias > 48) bias = 48;
+    else if (bias < -48) bias = -48;
+    const mainBid = ((h3 >>> 18) & 0xff) < 128 + bias;
+    const slotMs = MINUTE_MS * INVERSE_COUNT[count]!;
+    const baseMs = m * MINUTE_MS;
+
+    struct.openTicks = open;
+    struct.closeTicks = close;
+    struct.highTicks = high;
+    struct.lowTicks = low;
+    struct.volumeUnits = volume;
+    struct.counterUnits = counter;
+    struct.turnoverUnits = turnover;
+    struct.mainCount = mainCount;
+    struct.mainBid = mainBid;
+    struct.firstMs = baseMs + Math.floor((h4 & 0xffff) * INV_2_16 * slotMs);
+    struct.layoutSeed = mix32(h4 ^ 0x2545f491) | 0;
+
+    minute.open = this.priceOfTicks(open);
+    minute.close = this.priceOfTicks(close);
+    minute.high = this.priceOfTicks(high);
+    minute.low = this.priceOfTicks(low);
+    minute.lastMs = baseMs + MINUTE_MS - 1 - Math.floor((h4 >>> 16) * INV_2_16 * slotMs);
+    minute.volume = volume / VOLUME_DECIMALS_SCALE;
+    minute.quoteVolume = this.turnoverOfUnits(turnover);
+    const mainVolume = (volume - counter) / VOLUME_DECIMALS_SCALE;
+    const counterVolume = counter / VOLUME_DECIMALS_SCALE;
+    minute.bidVolume = mainBid ? mainVolume : counterVolume;
+    minute.askVolume = mainBid ? counterVolume : mainVolume;
+  }
+
+  /** Quote value of a ticks × 1e-8 units sum. */
+  private turnoverOfUnits(units: number): number {
+    return this.inverseTick === 0 ? (units * this.tick) / VOLUME_DECIMALS_SCALE : units / this.inverseTick / VOLUME_DECIMALS_SCALE;
+  }
+
+  /**
+   * Lays out structured minute `m`'s trades into the scratch buffers, consistent with
+   * `structuredAggregate` (which it runs first): the first trade at the open, the last at the
+   * close, one at the high and one at the low, the counter flow scattered along the path within
+   * [low, high] and the main flow at ticks q and q + 1. Volumes are whole 1e-8 units split by
+   * lognormal weights so each flow sums exactly to its share; the main flow's split between its
+   * two ticks then makes sum(ticks × units) equal the turnover (possible since it carries more
+   * than half the volume and the turnover is volume × the middle of the range).
+   */
+  private generateStructured(m: number, count: number): void {
+    this.structuredAggregate(m, count);
+    const high = struct.highTicks;
+    const low = struct.lowTicks;
+    const mainCount = struct.mainCount;
+    const lastMs = minute.lastMs;
+    const times = tradeTimes;
+    const prices = tradePrices;
+    const volumes = tradeVolumeUnits;
+    const sides = tradeSides;
+    const seqs = tradeSeqs;
+    const roles = tradeRoles;
+    const weights = tradeWeights;
+    rngState = struct.layoutSeed;
+
+    // Roles: the high and low trades at two distinct middle places, the main flow among the rest.
+    const last = count - 1;
+    const highAt = 1 + (nextRandom() % (count - 2));
+    let lowAt = 1 + (nextRandom() % (count - 3));
+    if (lowAt >= highAt) lowAt++;
+    let mainLeft = mainCount;
+    let placesLeft = count - 4;
+    roles[0] = ROLE_COUNTER;
+    roles[last] = ROLE_COUNTER;
+    for (let i = 1; i < last; i++) {
+      if (i === highAt || i === lowAt) {
+        roles[i] = ROLE_COUNTER;
+        continue;
+      }
+      // Selection sampling: exactly `mainCount` places, uniformly.
+      if (nextRandom() * INV_2_32 * placesLeft < mainLeft) {
+        roles[i] = ROLE_MAIN_LOW;
+        mainLeft--;
+      } else roles[i] = ROLE_COUNTER;
+      placesLeft--;
+    }
+
+    // Times: one per slot of the minute, ascending, some continuing the previous taker order (same flow, same side).
+    const slotMs = MINUTE_MS / count;
+    const baseMs = m * MINUTE_MS;
+    times[0] = struct.firstMs;
+    for (let i = 1; i < last; i++) {
+      const r = nextRandom();
+      const continues = (r & 0xff) < CLUSTER_CONTINUE_OF_256 && roles[i] === roles[i - 1];
+      const ms = continues ? times[i - 1]! : baseMs + Math.floor((i + (r >>> 16) * INV_2_16) * slotMs);
+      // Slots keep these ascending and before the close; the clamps only guard rounding.
+      times[i] = ms < times[i - 1]! ? times[i - 1]! : ms > lastMs ? lastMs : ms;
+    }
+    times[last] = lastMs;
+    for (let i = 0; i < count; i++) seqs[i] = i > 0 && times[i] === times[i - 1] ? seqs[i - 1]! + 1 : 0;
+
+    // Counter-flow prices: open, close, high, low, the rest a bounded walk around the path.
+    const p0 = this.priceAt(m);
+    const slopePerMs = (this.priceAt(m + 1) - p0) / MINUTE_MS;
+    const noise = this.noise;
+    let z = 0;
+    let counterWeight = 0;
+    for (let i = 0; i < count; i++) {
+      const r = nextRandom();
+      weights[i] = NOTIONAL_FACTORS[r & (NOTIONAL_TABLE_SIZE - 1)]!;
+      if (roles[i] !== ROLE_COUNTER) continue;
+      counterWeight += weights[i]!;
+      let t: number;
+      if (i === 0) t = struct.openTicks;
+      else if (i === last) t = struct.closeTicks;
+      else if (i === highAt) t = high;
+      else if (i === lowAt) t = low;
+      else {
+        const u = (((r >>> 10) & 0xff) + ((r >>> 18) & 0xff) - 255) * INV_255;
+        z = INTRA_MINUTE_PERSISTENCE * z + (1 - INTRA_MINUTE_PERSISTENCE) * u;
+        t = this.roundTicks((p0 + slopePerMs * (times[i]! - baseMs)) * (1 + noise * z));
+        if (t > high) t = high;
+        if (t < low) t = low;
+      }
+      prices[i] = t;
+    }
+
+    // Counter-flow volumes: one unit each plus a weighted share of the rest, summing exactly.
+    const counterSpare = struct.counterUnits - (count - mainCount);
+    let cumWeight = 0;
+    let cumUnits = 0;
+    let counterTurnover = 0;
+    for (let i = 0; i < count; i++) {
+      if (roles[i] !== ROLE_COUNTER) continue;
+      cumWeight += weights[i]!;
+      const units = i === last ? counterSpare : Math.floor((counterSpare * cumWeight) / counterWeight);
+      volumes[i] = 1 + units - cumUnits;
+      cumUnits = units;
+      counterTurnover += prices[i]! * volumes[i]!;
+    }
+
+    // Main flow: `lowUnits` at tick q and `highUnits` at q + 1 hit the turnover exactly.
+    const mainUnits = struct.volumeUnits - struct.counterUnits;
+    const rest = struct.turnoverUnits - counterTurnover;
+    let q = Math.floor(rest / mainUnits);
+    if (q > high - 1) q = high - 1;
+    if (q < low) q = low;
+    let highUnits = Math.round(rest - q * mainUnits);
+    if (highUnits < 0) highUnits = 0;
+    if (highUnits > mainUnits) highUnits = mainUnits;
+    const lowUnits = mainUnits - highUnits;
+    // Trades per tick level: in proportion, each with at least one unit, none on an empty level.
+    let lowCount: number;
+    if (highUnits === 0) lowCount = mainCount;
+    else if (lowUnits === 0) lowCount = 0;
+    else {
+      lowCount = Math.round((mainCount * lowUnits) / mainUnits);
+      lowCount = Math.max(lowCount, 1, mainCount - highUnits);
+      lowCount = Math.min(lowCount, lowUnits, mainCount - 1);
+    }
+    let lowLeft = lowCount;
+    let mainPlacesLeft = mainCount;
+    let lowWeight = 0;
+    let highWeight = 0;
+    for (let i = 1; i < last; i++) {
+      if (roles[i] === ROLE_COUNTER) continue;
+      if (nextRandom() * INV_2_32 * mainPlacesLeft < lowLeft) {
+        lowLeft--;
+        lowWeight += weights[i]!;
+      } else {
+        roles[i] = ROLE_MAIN_HIGH;
+        highWeight += weights[i]!;
+      }
+      mainPlacesLeft--;
+    }
+    const lowSpare = lowUnits - lowCount;
+    const highSpare = highUnits - (mainCount - lowCount);
+    let lowCum = 0;
+    let highCum = 0;
+    let lowDone = 0;
+    let highDone = 0;
+    let lowSeen = 0;
+    let highSeen = 0;
+    for (let i = 1; i < last; i++) {
+      const role = roles[i];
+      if (role === ROLE_COUNTER) continue;
+      let units: number;
+      if (role === ROLE_MAIN_LOW) {
+        lowCum += weights[i]!;
+        lowSeen++;
+        units = lowSeen === lowCount ? lowSpare : Math.floor((lowSpare * lowCum) / lowWeight);
+        volumes[i] = 1 + units - lowDone;
+        lowDone = units;
+        prices[i] = q;
+      } else {
+        highCum += weights[i]!;
+        highSeen++;
+        units = highSeen === mainCount - lowCount ? highSpare : Math.floor((highSpare * highCum) / highWeight);
+        volumes[i] = 1 + units - highDone;
+        highDone = units;
+        prices[i] = q + 1;
+      }
+    }
+
+    // Sides by flow; prices from ticks.
+    const mainSide = struct.mainBid ? SIDE_BID : SIDE_ASK;
+    const counterSide = struct.mainBid ? SIDE_ASK : SIDE_BID;
+    for (let i = 0; i < count; i++) {
+      sides[i] = roles[i] === ROLE_COUNTER ? counterSide : mainSide;
+      prices[i] = this.priceOfTicks(prices[i]!);
+    }
+  }
+
+  /** Trade by trade, for minutes with fewer than STRUCTURED_MIN_TRADES trades. */
+  private generateSparse(m: number, count: number, record: boolean): number {
     const p0 = this.priceAt(m);
     const p1 = this.priceAt(m + 1);
     const slope = p1 - p0;
@@ -660,7 +1000,8 @@ class MarketModel {
     const inverseTick = this.inverseTick;
     const tickReciprocal = this.tickReciprocal;
     // Sizes use the minute's opening price (a fraction of a percent off): no division per trade.
-    const notionalUnits = (this.medianNotional * VOLUME_DECIMALS_SCALE) / p0;
+    const inverseP0 = 1 / p0;
+    const notionalUnits = this.medianNotional * VOLUME_DECIMALS_SCALE * inverseP0;
     // Takers lean with the move: more buys while the price rises.
     const bias = Math.max(-48, Math.min(48, (slope / p0 / noise) * 40));
     const bidThreshold = 128 + bias;
@@ -739,15 +1080,15 @@ class MarketModel {
       if (side === SIDE_BID) bidSum += volume;
       else askSum += volume;
     }
-    minuteHigh = high;
-    minuteLow = low;
-    minuteLastMs = prevMs;
-    minuteClose = prevPrice;
-    minuteOpen = firstPrice;
-    minuteVolume = volumeSum / VOLUME_DECIMALS_SCALE;
-    minuteQuoteVolume = quoteSum / VOLUME_DECIMALS_SCALE;
-    minuteBidVolume = bidSum / VOLUME_DECIMALS_SCALE;
-    minuteAskVolume = askSum / VOLUME_DECIMALS_SCALE;
+    minute.high = high;
+    minute.low = low;
+    minute.lastMs = prevMs;
+    minute.close = prevPrice;
+    minute.open = firstPrice;
+    minute.volume = volumeSum / VOLUME_DECIMALS_SCALE;
+    minute.quoteVolume = quoteSum / VOLUME_DECIMALS_SCALE;
+    minute.bidVolume = bidSum / VOLUME_DECIMALS_SCALE;
+    minute.askVolume = askSum / VOLUME_DECIMALS_SCALE;
     return count;
   }
 
@@ -766,16 +1107,16 @@ class MarketModel {
     for (let m = first; m < end; m++) {
       const n = this.generateMinute(m, this.tradeCount(m), false);
       if (n === 0) continue;
-      if (count === 0) open = minuteOpen;
-      if (minuteHigh > high) high = minuteHigh;
-      if (minuteLow < low) low = minuteLow;
-      volume += minuteVolume;
-      quoteVolume += minuteQuoteVolume;
-      bidVolume += minuteBidVolume;
-      askVolume += minuteAskVolume;
+      if (count === 0) open = minute.open;
+      if (minute.high > high) high = minute.high;
+      if (minute.low < low) low = minute.low;
+      volume += minute.volume;
+      quoteVolume += minute.quoteVolume;
+      bidVolume += minute.bidVolume;
+      askVolume += minute.askVolume;
       count += n;
-      close = minuteClose;
-      lastMs = minuteLastMs;
+      close = minute.close;
+      lastMs = minute.lastMs;
     }
     if (count > 0) {
       acc.addAggregate({ count, open, high, low, close, volume, quoteVolume, lastMs, askVolume, bidVolume });
@@ -793,7 +1134,13 @@ class MarketModel {
 
   /** Highest (sign 1) or lowest (sign -1) price of minute `m`'s trades at or after `fromMs`, × sign; -Infinity if none. */
   minuteExtreme(m: number, fromMs: number, sign: number): number {
-    const n = this.generateMinute(m, this.tradeCount(m));
+    const count = this.tradeCount(m);
+    if (count === 0) return -Infinity;
+    if (fromMs <= m * MINUTE_MS) {
+      this.generateMinute(m, count, false);
+      return sign > 0 ? minute.high : -minute.low;
+    }
+    const n = this.generateMinute(m, count);
     let best = -Infinity;
     for (let i = 0; i < n; i++) {
       if (tradeTimes[i]! >= fromMs && tradePrices[i]! * sign > best) best = tradePrices[i]! * sign;
@@ -940,9 +1287,13 @@ class Exchange implements SyntheticExchange {
     const acc = this.bucketAcc;
     const listedAtMs = model.market.listedAtMs;
     for (let m = Math.floor(latest / MINUTE_MS); m >= model.listedMinute && out.length < count; m--) {
-      if (model.tradeCount(m) === 0) continue;
+      const n = model.tradeCount(m);
+      if (n === 0) continue;
       const start = m * MINUTE_MS;
-      model.addMinute(m, Math.max(start, listedAtMs), Math.min(start + MINUTE_MS, nowMs + 1), acc.reset());
+      acc.reset();
+      // Whole minutes from their aggregate; only a minute cut by the listing or by now needs its trades.
+      if (start >= listedAtMs && start + MINUTE_MS <= nowMs + 1) acc.addMinuteTotals(model.generateMinute(m, n, false));
+      else model.addMinute(m, Math.max(start, listedAtMs), Math.min(start + MINUTE_MS, nowMs + 1), acc);
       if (acc.count > 0) out.push(acc.toCandle(start));
     }
     return out;
@@ -991,7 +1342,11 @@ class Exchange implements SyntheticExchange {
       } else {
         const m = Math.floor(t / MINUTE_MS);
         const minuteEnd = Math.min(end, (m + 1) * MINUTE_MS);
-        if (model.tradeCount(m) > 0) model.addMinute(m, t, minuteEnd, acc);
+        const n = model.tradeCount(m);
+        if (n > 0) {
+          if (t === m * MINUTE_MS && minuteEnd === t + MINUTE_MS) acc.addMinuteTotals(model.generateMinute(m, n, false));
+          else model.addMinute(m, t, minuteEnd, acc);
+        }
         t = minuteEnd;
       }
     }
