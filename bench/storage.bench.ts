@@ -278,6 +278,12 @@ async function daemonRead(
   return { rows, sum, messages };
 }
 
+/** The latest `count` candles before `end` through the unary GetLatestCandles, decoded. */
+async function daemonLatest(client: GrpcClient<typeof StorageService>, start: number, end: number, count: number): Promise<number> {
+  const answer = await client.getLatestCandles({ market: MARKET, timeframe: Timeframe.MINUTE_1, startMs: BigInt(start), endMs: BigInt(end), count });
+  return columnsFromWire(answer.candles, "candles").time.length;
+}
+
 async function timeLatest(ends: readonly number[], start: number, query: (end: number) => Promise<number>): Promise<Latency> {
   for (const end of ends.slice(0, LATEST_WARMUP)) await query(end);
   const samples: number[] = [];
@@ -374,10 +380,10 @@ export async function runStorageBench(log: (msg: string) => void = () => undefin
     for (let r = 0; r < REPEATS; r++) {
       log(`latest ${LATEST_N} ${r + 1}/${REPEATS}`);
       const newest = Array.from({ length: LATEST_WARMUP + LATEST_CALLS }, () => end);
-      latestRuns.daemon.push(await timeLatest(newest, start, async (e) => (await daemonRead(d.client, start, e, LATEST_N)).rows));
+      latestRuns.daemon.push(await timeLatest(newest, start, async (e) => daemonLatest(d.client, start, e, LATEST_N)));
       latestRuns.baseline.push(await timeLatest(newest, start, async (e) => (await baselineQuery(latestQuery, start, e, LATEST_N)).rows));
       const ends = Array.from({ length: LATEST_WARMUP + LATEST_CALLS }, () => start + (LATEST_N + Math.floor(rand() * (minutes + 1))) * MINUTE);
-      historyRuns.daemon.push(await timeLatest(ends, start, async (e) => (await daemonRead(d.client, start, e, LATEST_N)).rows));
+      historyRuns.daemon.push(await timeLatest(ends, start, async (e) => daemonLatest(d.client, start, e, LATEST_N)));
       historyRuns.baseline.push(await timeLatest(ends, start, async (e) => (await baselineQuery(latestQuery, start, e, LATEST_N)).rows));
     }
 

@@ -57,6 +57,7 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
         readCandles: serverStream(log, "ReadCandles", signal, async (req, send, ctx) => {
           for await (const batch of service.readCandles(req, ctx.signal)) await send(batch);
         }),
+        getLatestCandles: unary(log, "GetLatestCandles", signal, (req) => service.getLatestCandles(req)),
         getMissing: unary(log, "GetMissing", signal, async (req) => service.getMissing(req)),
         putRealtime: unary(log, "PutRealtime", signal, async (req) => service.putRealtime(req)),
         getRealtime: unary(log, "GetRealtime", signal, async (req) => service.getRealtime(req)),

@@ -1,5 +1,8 @@
 import { create } from "@bufbuild/protobuf";
 import {
+  type GetLatestCandlesRequest,
+  type GetLatestCandlesResponse,
+  GetLatestCandlesResponseSchema,
   type GetMissingRequest,
   type GetMissingResponse,
   GetMissingResponseSchema,
@@ -19,6 +22,7 @@ import {
   WriteCandlesResponseSchema,
 } from "../gen/backbone/storage/v1/storage_pb.js";
 import { type Interval as WireInterval, IntervalSchema } from "../gen/backbone/marketdata/v1/market_data_pb.js";
+import { allocateColumns } from "../shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
 import { InvalidArgumentError } from "../shared/errors.js";
 import type { Interval } from "../shared/intervals.js";
@@ -29,6 +33,8 @@ import { type CandleSegment, validateSegment } from "./candle-validation.js";
 import type { DuckDBCandleStore } from "./duckdb-candle-store.js";
 import type { RealtimeCache } from "./realtime-cache.js";
 
+/** Most candles one GetLatestCandles answer holds (~1.1 MB); more is a range read. */
+export const MAX_LATEST_CANDLES = 20_000;
 /** Most markets one realtime read may name per kind. */
 export const MAX_REALTIME_MARKETS = 2_000;
 
@@ -73,6 +79,17 @@ export class StorageService {
     for await (const batch of batches) {
       yield create(ReadCandlesResponseSchema, { candles: columnsToWire(batch), count: batch.time.length });
     }
+  }
+
+  async getLatestCandles(req: GetLatestCandlesRequest): Promise<GetLatestCandlesResponse> {
+    if (req.count < 1 || req.count > MAX_LATEST_CANDLES) {
+      throw new InvalidArgumentError("count", String(req.count), `must be 1..${MAX_LATEST_CANDLES}; use ReadCandles for more`);
+    }
+    const { market, timeframe, range } = seriesRange(req);
+    let latest = allocateColumns(0);
+    // One batch: the batch size is the count.
+    for await (const batch of this.store.read(market, timeframe, range.start, range.end, { lastN: req.count, batchSize: req.count })) latest = batch;
+    return create(GetLatestCandlesResponseSchema, { candles: columnsToWire(latest), count: latest.time.length });
   }
 
   getMissing(req: GetMissingRequest): GetMissingResponse {

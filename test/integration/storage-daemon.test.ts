@@ -3,6 +3,7 @@ import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Timeframe, TickerSchema, TradeSchema } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { columnsFromRows, rowsFromColumns } from "../../src/shared/candle-columns.js";
+import { columnsFromWire } from "../../src/shared/candle-columns-wire.js";
 import { makeCandles, MINUTE, readAll, segment, T0 } from "../support/candles.js";
 import { type DaemonProcess, removeDir, startDaemon, stopDaemon, tempDir } from "../support/daemon-process.js";
 
@@ -45,6 +46,23 @@ describe("storage daemon over gRPC", () => {
     expect(rows.map((r) => r.time)).toEqual(Array.from({ length: 50 }, (_, i) => T0 + (250 + i) * 7 * MINUTE));
     const all = await readAll(d.client, { market: "KRW-LAST", startMs: BigInt(T0), endMs: BigInt(T0 + 5 * 7 * MINUTE), lastN: 50 });
     expect(all.rows).toHaveLength(5);
+  });
+
+  it("answers GetLatestCandles in one message, like a last_n read, and refuses a bad count", async () => {
+    const end = BigInt(T0 + 300 * 7 * MINUTE);
+    const latest = await d.client.getLatestCandles({ market: "KRW-LAST", timeframe: Timeframe.MINUTE_1, endMs: end, count: 50 });
+    const { rows } = await readAll(d.client, { market: "KRW-LAST", startMs: 0n, endMs: end, lastN: 50 });
+    expect(latest.count).toBe(50);
+    expect(rowsFromColumns(columnsFromWire(latest.candles, "candles"))).toEqual(rows);
+    const none = await d.client.getLatestCandles({ market: "KRW-NONE", timeframe: Timeframe.MINUTE_1, endMs: end, count: 5 });
+    expect(none.count).toBe(0);
+    for (const count of [0, 20_001]) {
+      const error = await d.client
+        .getLatestCandles({ market: "KRW-LAST", timeframe: Timeframe.MINUTE_1, endMs: end, count })
+        .then(() => undefined, (e: unknown) => e as { code: number; details: string });
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(error?.details).toMatch(new RegExp(`^count: ${count} must be 1\\.\\.20000`));
+    }
   });
 
   it("streams a 1,000,000-candle read in bounded batches", async () => {

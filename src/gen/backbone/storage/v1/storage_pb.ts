@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file backbone/storage/v1/storage.proto.
  */
 export const file_backbone_storage_v1_storage: GenFile = /*@__PURE__*/
-  fileDesc("CiFiYWNrYm9uZS9zdG9yYWdlL3YxL3N0b3JhZ2UucHJvdG8SE2JhY2tib25lLnN0b3JhZ2UudjEifgoNQ2FuZGxlQ29sdW1ucxIPCgd0aW1lX21zGAEgASgMEgwKBG9wZW4YAiABKAwSDAoEaGlnaBgDIAEoDBILCgNsb3cYBCABKAwSDQoFY2xvc2UYBSABKAwSDgoGdm9sdW1lGAYgASgMEhQKDHF1b3RlX3ZvbHVtZRgHIAEoDCK+AQoNQ2FuZGxlU2VnbWVudBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSMwoHY2FuZGxlcxgDIAEoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlQ29sdW1ucxIyCgh2ZXJpZmllZBgEIAMoCzIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuSW50ZXJ2YWwiSwoTV3JpdGVDYW5kbGVzUmVxdWVzdBI0CghzZWdtZW50cxgBIAMoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlU2VnbWVudCJMChRXcml0ZUNhbmRsZXNSZXNwb25zZRIQCghpbnNlcnRlZBgBIAEoBBIPCgd1cGRhdGVkGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoBCKgAQoSUmVhZENhbmRsZXNSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMSDgoGbGFzdF9uGAUgASgNEhIKCmJhdGNoX3NpemUYBiABKA0iWQoTUmVhZENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNInsKEUdldE1pc3NpbmdSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMiegoSR2V0TWlzc2luZ1Jlc3BvbnNlEjEKB21pc3NpbmcYASADKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkludGVydmFsEjEKB2NvdmVyZWQYAiADKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkludGVydmFsIqsBChJQdXRSZWFsdGltZVJlcXVlc3QSLwoHdGlja2VycxgBIAMoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGlja2VyEjUKCm9yZGVyYm9va3MYAiADKAsyIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLk9yZGVyYm9vaxItCgZ0cmFkZXMYAyADKAsyHS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRyYWRlIjgKE1B1dFJlYWx0aW1lUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKA0SDwoHaWdub3JlZBgCIAEoDSJ0ChJHZXRSZWFsdGltZVJlcXVlc3QSFgoOdGlja2VyX21hcmtldHMYASADKAkSGQoRb3JkZXJib29rX21hcmtldHMYAiADKAkSFQoNdHJhZGVfbWFya2V0cxgDIAMoCRIUCgx0cmFkZXNfbGltaXQYBCABKA0iVAoMQ2FjaGVkVGlja2VyEi4KBnRpY2tlchgBIAEoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGlja2VyEhQKDHN0b3JlZF9hdF9tcxgCIAEoAyJdCg9DYWNoZWRPcmRlcmJvb2sSNAoJb3JkZXJib29rGAEgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2sSFAoMc3RvcmVkX2F0X21zGAIgASgDImMKDENhY2hlZFRyYWRlcxIOCgZtYXJrZXQYASABKAkSLQoGdHJhZGVzGAIgAygLMh0uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UcmFkZRIUCgxzdG9yZWRfYXRfbXMYAyABKAMitgEKE0dldFJlYWx0aW1lUmVzcG9uc2USMgoHdGlja2VycxgBIAMoCzIhLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FjaGVkVGlja2VyEjgKCm9yZGVyYm9va3MYAiADKAsyJC5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZE9yZGVyYm9vaxIxCgZ0cmFkZXMYAyADKAsyIS5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZFRyYWRlcyIOCgxTdGF0c1JlcXVlc3QiqgEKC1Nlcmllc1N0YXRzEg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIMCgRyb3dzGAMgASgEEhUKDWZpcnN0X3RpbWVfbXMYBCABKAMSFAoMbGFzdF90aW1lX21zGAUgASgDEhoKEmNvdmVyYWdlX2ludGVydmFscxgGIAEoDSJgCg5DYWNoZUtpbmRTdGF0cxIMCgRraW5kGAEgASgJEg8KB2VudHJpZXMYAiABKA0SDAoEaGl0cxgDIAEoBBIOCgZtaXNzZXMYBCABKAQSEQoJaGl0X3JhdGlvGAUgASgBIpcCCg1TdGF0c1Jlc3BvbnNlEjAKBnNlcmllcxgBIAMoCzIgLmJhY2tib25lLnN0b3JhZ2UudjEuU2VyaWVzU3RhdHMSGwoTZGF0YWJhc2Vfc2l6ZV9ieXRlcxgCIAEoBBISCgpibG9ja19zaXplGAMgASgEEhQKDHRvdGFsX2Jsb2NrcxgEIAEoBBITCgt1c2VkX2Jsb2NrcxgFIAEoBBITCgtmcmVlX2Jsb2NrcxgGIAEoBBIWCg53YWxfc2l6ZV9ieXRlcxgHIAEoBBIyCgVjYWNoZRgIIAMoCzIjLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FjaGVLaW5kU3RhdHMSFwoPY2FjaGVfaGl0X3JhdGlvGAkgASgBMswECg5TdG9yYWdlU2VydmljZRJjCgxXcml0ZUNhbmRsZXMSKC5iYWNrYm9uZS5zdG9yYWdlLnYxLldyaXRlQ2FuZGxlc1JlcXVlc3QaKS5iYWNrYm9uZS5zdG9yYWdlLnYxLldyaXRlQ2FuZGxlc1Jlc3BvbnNlEmIKC1JlYWRDYW5kbGVzEicuYmFja2JvbmUuc3RvcmFnZS52MS5SZWFkQ2FuZGxlc1JlcXVlc3QaKC5iYWNrYm9uZS5zdG9yYWdlLnYxLlJlYWRDYW5kbGVzUmVzcG9uc2UwARJdCgpHZXRNaXNzaW5nEiYuYmFja2JvbmUuc3RvcmFnZS52MS5HZXRNaXNzaW5nUmVxdWVzdBonLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0TWlzc2luZ1Jlc3BvbnNlEmAKC1B1dFJlYWx0aW1lEicuYmFja2JvbmUuc3RvcmFnZS52MS5QdXRSZWFsdGltZVJlcXVlc3QaKC5iYWNrYm9uZS5zdG9yYWdlLnYxLlB1dFJlYWx0aW1lUmVzcG9uc2USYAoLR2V0UmVhbHRpbWUSJy5iYWNrYm9uZS5zdG9yYWdlLnYxLkdldFJlYWx0aW1lUmVxdWVzdBooLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0UmVhbHRpbWVSZXNwb25zZRJOCgVTdGF0cxIhLmJhY2tib25lLnN0b3JhZ2UudjEuU3RhdHNSZXF1ZXN0GiIuYmFja2JvbmUuc3RvcmFnZS52MS5TdGF0c1Jlc3BvbnNlYgZwcm90bzM", [file_backbone_marketdata_v1_market_data]);
+  fileDesc("CiFiYWNrYm9uZS9zdG9yYWdlL3YxL3N0b3JhZ2UucHJvdG8SE2JhY2tib25lLnN0b3JhZ2UudjEifgoNQ2FuZGxlQ29sdW1ucxIPCgd0aW1lX21zGAEgASgMEgwKBG9wZW4YAiABKAwSDAoEaGlnaBgDIAEoDBILCgNsb3cYBCABKAwSDQoFY2xvc2UYBSABKAwSDgoGdm9sdW1lGAYgASgMEhQKDHF1b3RlX3ZvbHVtZRgHIAEoDCK+AQoNQ2FuZGxlU2VnbWVudBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSMwoHY2FuZGxlcxgDIAEoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlQ29sdW1ucxIyCgh2ZXJpZmllZBgEIAMoCzIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuSW50ZXJ2YWwiSwoTV3JpdGVDYW5kbGVzUmVxdWVzdBI0CghzZWdtZW50cxgBIAMoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlU2VnbWVudCJMChRXcml0ZUNhbmRsZXNSZXNwb25zZRIQCghpbnNlcnRlZBgBIAEoBBIPCgd1cGRhdGVkGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoBCKgAQoSUmVhZENhbmRsZXNSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMSDgoGbGFzdF9uGAUgASgNEhIKCmJhdGNoX3NpemUYBiABKA0iWQoTUmVhZENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNIpABChdHZXRMYXRlc3RDYW5kbGVzUmVxdWVzdBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSEAoIc3RhcnRfbXMYAyABKAMSDgoGZW5kX21zGAQgASgDEg0KBWNvdW50GAUgASgNIl4KGEdldExhdGVzdENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNInsKEUdldE1pc3NpbmdSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMiegoSR2V0TWlzc2luZ1Jlc3BvbnNlEjEKB21pc3NpbmcYASADKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkludGVydmFsEjEKB2NvdmVyZWQYAiADKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkludGVydmFsIqsBChJQdXRSZWFsdGltZVJlcXVlc3QSLwoHdGlja2VycxgBIAMoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGlja2VyEjUKCm9yZGVyYm9va3MYAiADKAsyIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLk9yZGVyYm9vaxItCgZ0cmFkZXMYAyADKAsyHS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRyYWRlIjgKE1B1dFJlYWx0aW1lUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKA0SDwoHaWdub3JlZBgCIAEoDSJ0ChJHZXRSZWFsdGltZVJlcXVlc3QSFgoOdGlja2VyX21hcmtldHMYASADKAkSGQoRb3JkZXJib29rX21hcmtldHMYAiADKAkSFQoNdHJhZGVfbWFya2V0cxgDIAMoCRIUCgx0cmFkZXNfbGltaXQYBCABKA0iVAoMQ2FjaGVkVGlja2VyEi4KBnRpY2tlchgBIAEoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGlja2VyEhQKDHN0b3JlZF9hdF9tcxgCIAEoAyJdCg9DYWNoZWRPcmRlcmJvb2sSNAoJb3JkZXJib29rGAEgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2sSFAoMc3RvcmVkX2F0X21zGAIgASgDImMKDENhY2hlZFRyYWRlcxIOCgZtYXJrZXQYASABKAkSLQoGdHJhZGVzGAIgAygLMh0uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UcmFkZRIUCgxzdG9yZWRfYXRfbXMYAyABKAMitgEKE0dldFJlYWx0aW1lUmVzcG9uc2USMgoHdGlja2VycxgBIAMoCzIhLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FjaGVkVGlja2VyEjgKCm9yZGVyYm9va3MYAiADKAsyJC5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZE9yZGVyYm9vaxIxCgZ0cmFkZXMYAyADKAsyIS5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZFRyYWRlcyIOCgxTdGF0c1JlcXVlc3QiqgEKC1Nlcmllc1N0YXRzEg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIMCgRyb3dzGAMgASgEEhUKDWZpcnN0X3RpbWVfbXMYBCABKAMSFAoMbGFzdF90aW1lX21zGAUgASgDEhoKEmNvdmVyYWdlX2ludGVydmFscxgGIAEoDSJgCg5DYWNoZUtpbmRTdGF0cxIMCgRraW5kGAEgASgJEg8KB2VudHJpZXMYAiABKA0SDAoEaGl0cxgDIAEoBBIOCgZtaXNzZXMYBCABKAQSEQoJaGl0X3JhdGlvGAUgASgBIpcCCg1TdGF0c1Jlc3BvbnNlEjAKBnNlcmllcxgBIAMoCzIgLmJhY2tib25lLnN0b3JhZ2UudjEuU2VyaWVzU3RhdHMSGwoTZGF0YWJhc2Vfc2l6ZV9ieXRlcxgCIAEoBBISCgpibG9ja19zaXplGAMgASgEEhQKDHRvdGFsX2Jsb2NrcxgEIAEoBBITCgt1c2VkX2Jsb2NrcxgFIAEoBBITCgtmcmVlX2Jsb2NrcxgGIAEoBBIWCg53YWxfc2l6ZV9ieXRlcxgHIAEoBBIyCgVjYWNoZRgIIAMoCzIjLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FjaGVLaW5kU3RhdHMSFwoPY2FjaGVfaGl0X3JhdGlvGAkgASgBMr0FCg5TdG9yYWdlU2VydmljZRJjCgxXcml0ZUNhbmRsZXMSKC5iYWNrYm9uZS5zdG9yYWdlLnYxLldyaXRlQ2FuZGxlc1JlcXVlc3QaKS5iYWNrYm9uZS5zdG9yYWdlLnYxLldyaXRlQ2FuZGxlc1Jlc3BvbnNlEmIKC1JlYWRDYW5kbGVzEicuYmFja2JvbmUuc3RvcmFnZS52MS5SZWFkQ2FuZGxlc1JlcXVlc3QaKC5iYWNrYm9uZS5zdG9yYWdlLnYxLlJlYWRDYW5kbGVzUmVzcG9uc2UwARJvChBHZXRMYXRlc3RDYW5kbGVzEiwuYmFja2JvbmUuc3RvcmFnZS52MS5HZXRMYXRlc3RDYW5kbGVzUmVxdWVzdBotLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0TGF0ZXN0Q2FuZGxlc1Jlc3BvbnNlEl0KCkdldE1pc3NpbmcSJi5iYWNrYm9uZS5zdG9yYWdlLnYxLkdldE1pc3NpbmdSZXF1ZXN0GicuYmFja2JvbmUuc3RvcmFnZS52MS5HZXRNaXNzaW5nUmVzcG9uc2USYAoLUHV0UmVhbHRpbWUSJy5iYWNrYm9uZS5zdG9yYWdlLnYxLlB1dFJlYWx0aW1lUmVxdWVzdBooLmJhY2tib25lLnN0b3JhZ2UudjEuUHV0UmVhbHRpbWVSZXNwb25zZRJgCgtHZXRSZWFsdGltZRInLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0UmVhbHRpbWVSZXF1ZXN0GiguYmFja2JvbmUuc3RvcmFnZS52MS5HZXRSZWFsdGltZVJlc3BvbnNlEk4KBVN0YXRzEiEuYmFja2JvbmUuc3RvcmFnZS52MS5TdGF0c1JlcXVlc3QaIi5iYWNrYm9uZS5zdG9yYWdlLnYxLlN0YXRzUmVzcG9uc2ViBnByb3RvMw", [file_backbone_marketdata_v1_market_data]);
 
 /**
  * CandleColumns holds n candles column by column, each column a little-endian array of n
@@ -265,6 +265,83 @@ export const ReadCandlesResponseSchema: GenMessage<ReadCandlesResponse> = /*@__P
   messageDesc(file_backbone_storage_v1_storage, 5);
 
 /**
+ * GetLatestCandlesRequest asks for the most recent stored candles of `[start_ms, end_ms)`.
+ *
+ * @generated from message backbone.storage.v1.GetLatestCandlesRequest
+ */
+export type GetLatestCandlesRequest = Message<"backbone.storage.v1.GetLatestCandlesRequest"> & {
+  /**
+   * Market code.
+   *
+   * @generated from field: string market = 1;
+   */
+  market: string;
+
+  /**
+   * Timeframe.
+   *
+   * @generated from field: backbone.marketdata.v1.Timeframe timeframe = 2;
+   */
+  timeframe: Timeframe;
+
+  /**
+   * Inclusive lower bound, UTC ms (0 = from the first stored candle).
+   *
+   * @generated from field: int64 start_ms = 3;
+   */
+  startMs: bigint;
+
+  /**
+   * Exclusive end, UTC ms.
+   *
+   * @generated from field: int64 end_ms = 4;
+   */
+  endMs: bigint;
+
+  /**
+   * How many candles, 1..20000.
+   *
+   * @generated from field: uint32 count = 5;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message backbone.storage.v1.GetLatestCandlesRequest.
+ * Use `create(GetLatestCandlesRequestSchema)` to create a new message.
+ */
+export const GetLatestCandlesRequestSchema: GenMessage<GetLatestCandlesRequest> = /*@__PURE__*/
+  messageDesc(file_backbone_storage_v1_storage, 6);
+
+/**
+ * GetLatestCandlesResponse holds up to `count` candles, ascending.
+ *
+ * @generated from message backbone.storage.v1.GetLatestCandlesResponse
+ */
+export type GetLatestCandlesResponse = Message<"backbone.storage.v1.GetLatestCandlesResponse"> & {
+  /**
+   * The candles, ascending; fewer than asked when the store holds fewer in the range.
+   *
+   * @generated from field: backbone.storage.v1.CandleColumns candles = 1;
+   */
+  candles?: CandleColumns | undefined;
+
+  /**
+   * Number of candles.
+   *
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message backbone.storage.v1.GetLatestCandlesResponse.
+ * Use `create(GetLatestCandlesResponseSchema)` to create a new message.
+ */
+export const GetLatestCandlesResponseSchema: GenMessage<GetLatestCandlesResponse> = /*@__PURE__*/
+  messageDesc(file_backbone_storage_v1_storage, 7);
+
+/**
  * GetMissingRequest asks what is not covered in `[start_ms, end_ms)`.
  *
  * @generated from message backbone.storage.v1.GetMissingRequest
@@ -304,7 +381,7 @@ export type GetMissingRequest = Message<"backbone.storage.v1.GetMissingRequest">
  * Use `create(GetMissingRequestSchema)` to create a new message.
  */
 export const GetMissingRequestSchema: GenMessage<GetMissingRequest> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 6);
+  messageDesc(file_backbone_storage_v1_storage, 8);
 
 /**
  * GetMissingResponse holds the covered and missing parts of the requested range.
@@ -332,7 +409,7 @@ export type GetMissingResponse = Message<"backbone.storage.v1.GetMissingResponse
  * Use `create(GetMissingResponseSchema)` to create a new message.
  */
 export const GetMissingResponseSchema: GenMessage<GetMissingResponse> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 7);
+  messageDesc(file_backbone_storage_v1_storage, 9);
 
 /**
  * PutRealtimeRequest stores realtime values.
@@ -367,7 +444,7 @@ export type PutRealtimeRequest = Message<"backbone.storage.v1.PutRealtimeRequest
  * Use `create(PutRealtimeRequestSchema)` to create a new message.
  */
 export const PutRealtimeRequestSchema: GenMessage<PutRealtimeRequest> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 8);
+  messageDesc(file_backbone_storage_v1_storage, 10);
 
 /**
  * PutRealtimeResponse says what was stored.
@@ -395,7 +472,7 @@ export type PutRealtimeResponse = Message<"backbone.storage.v1.PutRealtimeRespon
  * Use `create(PutRealtimeResponseSchema)` to create a new message.
  */
 export const PutRealtimeResponseSchema: GenMessage<PutRealtimeResponse> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 9);
+  messageDesc(file_backbone_storage_v1_storage, 11);
 
 /**
  * GetRealtimeRequest reads cached values; a market with nothing fresh is simply absent.
@@ -437,7 +514,7 @@ export type GetRealtimeRequest = Message<"backbone.storage.v1.GetRealtimeRequest
  * Use `create(GetRealtimeRequestSchema)` to create a new message.
  */
 export const GetRealtimeRequestSchema: GenMessage<GetRealtimeRequest> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 10);
+  messageDesc(file_backbone_storage_v1_storage, 12);
 
 /**
  * CachedTicker is a ticker and when the cache received it.
@@ -465,7 +542,7 @@ export type CachedTicker = Message<"backbone.storage.v1.CachedTicker"> & {
  * Use `create(CachedTickerSchema)` to create a new message.
  */
 export const CachedTickerSchema: GenMessage<CachedTicker> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 11);
+  messageDesc(file_backbone_storage_v1_storage, 13);
 
 /**
  * CachedOrderbook is an order book and when the cache received it.
@@ -493,7 +570,7 @@ export type CachedOrderbook = Message<"backbone.storage.v1.CachedOrderbook"> & {
  * Use `create(CachedOrderbookSchema)` to create a new message.
  */
 export const CachedOrderbookSchema: GenMessage<CachedOrderbook> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 12);
+  messageDesc(file_backbone_storage_v1_storage, 14);
 
 /**
  * CachedTrades is the recent trades of one market.
@@ -528,7 +605,7 @@ export type CachedTrades = Message<"backbone.storage.v1.CachedTrades"> & {
  * Use `create(CachedTradesSchema)` to create a new message.
  */
 export const CachedTradesSchema: GenMessage<CachedTrades> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 13);
+  messageDesc(file_backbone_storage_v1_storage, 15);
 
 /**
  * GetRealtimeResponse holds the cached values found.
@@ -563,7 +640,7 @@ export type GetRealtimeResponse = Message<"backbone.storage.v1.GetRealtimeRespon
  * Use `create(GetRealtimeResponseSchema)` to create a new message.
  */
 export const GetRealtimeResponseSchema: GenMessage<GetRealtimeResponse> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 14);
+  messageDesc(file_backbone_storage_v1_storage, 16);
 
 /**
  * StatsRequest asks for statistics.
@@ -578,7 +655,7 @@ export type StatsRequest = Message<"backbone.storage.v1.StatsRequest"> & {
  * Use `create(StatsRequestSchema)` to create a new message.
  */
 export const StatsRequestSchema: GenMessage<StatsRequest> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 15);
+  messageDesc(file_backbone_storage_v1_storage, 17);
 
 /**
  * SeriesStats describes the stored candles of one market and timeframe.
@@ -634,7 +711,7 @@ export type SeriesStats = Message<"backbone.storage.v1.SeriesStats"> & {
  * Use `create(SeriesStatsSchema)` to create a new message.
  */
 export const SeriesStatsSchema: GenMessage<SeriesStats> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 16);
+  messageDesc(file_backbone_storage_v1_storage, 18);
 
 /**
  * CacheKindStats describes one kind of the realtime cache.
@@ -683,7 +760,7 @@ export type CacheKindStats = Message<"backbone.storage.v1.CacheKindStats"> & {
  * Use `create(CacheKindStatsSchema)` to create a new message.
  */
 export const CacheKindStatsSchema: GenMessage<CacheKindStats> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 17);
+  messageDesc(file_backbone_storage_v1_storage, 19);
 
 /**
  * StatsResponse holds store and cache statistics.
@@ -760,7 +837,7 @@ export type StatsResponse = Message<"backbone.storage.v1.StatsResponse"> & {
  * Use `create(StatsResponseSchema)` to create a new message.
  */
 export const StatsResponseSchema: GenMessage<StatsResponse> = /*@__PURE__*/
-  messageDesc(file_backbone_storage_v1_storage, 18);
+  messageDesc(file_backbone_storage_v1_storage, 20);
 
 /**
  * StorageService is the storage daemon: candles in DuckDB with a coverage index, and the latest
@@ -789,6 +866,17 @@ export const StorageService: GenService<{
     methodKind: "server_streaming";
     input: typeof ReadCandlesRequestSchema;
     output: typeof ReadCandlesResponseSchema;
+  },
+  /**
+   * GetLatestCandles answers the `count` most recent stored candles before `end_ms` in one
+   * message: the small, latency-sensitive read (a bot's "last few hundred candles").
+   *
+   * @generated from rpc backbone.storage.v1.StorageService.GetLatestCandles
+   */
+  getLatestCandles: {
+    methodKind: "unary";
+    input: typeof GetLatestCandlesRequestSchema;
+    output: typeof GetLatestCandlesResponseSchema;
   },
   /**
    * GetMissing answers which parts of a range are not covered (the complement of coverage).
