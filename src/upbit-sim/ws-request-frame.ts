@@ -5,23 +5,11 @@
  * Korean-style message like the recorded ones (fixtures/ws-control.json).
  */
 import type { Timeframe } from "../shared/timeframe.js";
+import { UPBIT_WS_DATA_TYPES, UPBIT_WS_ORDERBOOK_DEPTHS, type UpbitWsCandleType, type UpbitWsDataType } from "../shared/upbit-websocket-protocol.js";
 
-export const WS_DATA_TYPES = [
-  "ticker",
-  "trade",
-  "orderbook",
-  "candle.1s",
-  "candle.1m",
-  "candle.3m",
-  "candle.5m",
-  "candle.10m",
-  "candle.15m",
-  "candle.30m",
-  "candle.60m",
-  "candle.240m",
-] as const;
-export type WsDataType = (typeof WS_DATA_TYPES)[number];
-export type WsCandleType = Extract<WsDataType, `candle.${string}`>;
+export const WS_DATA_TYPES = UPBIT_WS_DATA_TYPES;
+export type WsDataType = UpbitWsDataType;
+export type WsCandleType = UpbitWsCandleType;
 
 export const WS_FORMATS = ["DEFAULT", "SIMPLE", "JSON_LIST", "SIMPLE_LIST"] as const;
 export type WsFormat = (typeof WS_FORMATS)[number];
@@ -35,7 +23,7 @@ export type WsErrorName =
   | "TOO_MANY_REQUESTS";
 
 /** Orderbook depths a `CODE.N` suffix may ask for; anything else silently means the default. */
-export const ORDERBOOK_DEPTHS: readonly number[] = [1, 5, 15, 30];
+export const ORDERBOOK_DEPTHS = UPBIT_WS_ORDERBOOK_DEPTHS;
 export const DEFAULT_ORDERBOOK_DEPTH = 30;
 
 /** One data-type object of a subscription request. */

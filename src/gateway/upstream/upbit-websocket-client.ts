@@ -9,6 +9,7 @@ import {
   type UpbitWebSocketFrameError,
   type UpbitWebSocketServerError,
 } from "./upbit-websocket-parsers.js";
+import { UPBIT_WS_DATA_TYPES, UPBIT_WS_ORDERBOOK_DEPTHS, type UpbitWsCandleType, type UpbitWsDataType } from "../../shared/upbit-websocket-protocol.js";
 
 /**
  * Client of Upbit's public quotation WebSocket (API.md §4): one connection carrying the full
@@ -34,35 +35,10 @@ const CLOSE_GRACE_MS = 1_000;
 
 export type UpbitWebSocketFormat = "DEFAULT" | "SIMPLE" | "JSON_LIST" | "SIMPLE_LIST";
 
-export type UpbitCandleStreamType =
-  | "candle.1s"
-  | "candle.1m"
-  | "candle.3m"
-  | "candle.5m"
-  | "candle.10m"
-  | "candle.15m"
-  | "candle.30m"
-  | "candle.60m"
-  | "candle.240m";
-
-export type UpbitWebSocketStreamType = "ticker" | "trade" | "orderbook" | UpbitCandleStreamType;
-
-const STREAM_TYPES: readonly UpbitWebSocketStreamType[] = [
-  "ticker",
-  "trade",
-  "orderbook",
-  "candle.1s",
-  "candle.1m",
-  "candle.3m",
-  "candle.5m",
-  "candle.10m",
-  "candle.15m",
-  "candle.30m",
-  "candle.60m",
-  "candle.240m",
-];
-/** Orderbook depths Upbit serves; any other `.N` silently gives 30 (API.md §4.6). */
-const ORDERBOOK_DEPTHS: readonly number[] = [1, 5, 15, 30];
+export type UpbitCandleStreamType = UpbitWsCandleType;
+export type UpbitWebSocketStreamType = UpbitWsDataType;
+const STREAM_TYPES: readonly UpbitWebSocketStreamType[] = UPBIT_WS_DATA_TYPES;
+const ORDERBOOK_DEPTHS = UPBIT_WS_ORDERBOOK_DEPTHS;
 
 export interface UpbitWebSocketSubscription {
   type: UpbitWebSocketStreamType;
