@@ -18,6 +18,7 @@ import {
 } from "../../src/gateway/upstream/upbit-websocket-client.js";
 import { UpbitWebSocketFrameError, UpbitWebSocketServerError } from "../../src/gateway/upstream/upbit-websocket-parsers.js";
 import { FIXTURES_DIR } from "../support/fixtures.js";
+import { TICKER_KEYS } from "../support/upbit-simple-keys.js";
 
 /** Longest any single wait may take before the test fails instead of hanging. */
 const WAIT_LIMIT_MS = 5_000;
@@ -26,17 +27,6 @@ const TICKER_TEMPLATE = (
   JSON.parse(readFileSync(`${FIXTURES_DIR}/ws-ticker.json`, "utf8")) as { docs_example_default_2023: Record<string, unknown> }
 ).docs_example_default_2023;
 
-/** DEFAULT → SIMPLE ticker keys (API.md §4.4). */
-const SIMPLE_TICKER_KEYS: Record<string, string> = {
-  type: "ty", code: "cd", opening_price: "op", high_price: "hp", low_price: "lp", trade_price: "tp",
-  prev_closing_price: "pcp", change: "c", change_price: "cp", signed_change_price: "scp", change_rate: "cr",
-  signed_change_rate: "scr", trade_volume: "tv", acc_trade_volume: "atv", acc_trade_volume_24h: "atv24h",
-  acc_trade_price: "atp", acc_trade_price_24h: "atp24h", trade_date: "tdt", trade_time: "ttm",
-  trade_timestamp: "ttms", ask_bid: "ab", acc_ask_volume: "aav", acc_bid_volume: "abv",
-  highest_52_week_price: "h52wp", highest_52_week_date: "h52wdt", lowest_52_week_price: "l52wp",
-  lowest_52_week_date: "l52wdt", market_state: "ms", is_trading_suspended: "its", delisting_date: "dd",
-  market_warning: "mw", timestamp: "tms", stream_type: "st",
-};
 
 /** Price the fake exchange quotes for a code, so a test can tell tickers apart. */
 const priceOf = (code: string): number => 1_000 + [...code].reduce((sum, ch) => sum + ch.charCodeAt(0), 0);
@@ -44,7 +34,7 @@ const priceOf = (code: string): number => 1_000 + [...code].reduce((sum, ch) => 
 function tickerFrame(code: string, format: string): string {
   const full: Record<string, unknown> = { ...TICKER_TEMPLATE, code, trade_price: priceOf(code), stream_type: "SNAPSHOT" };
   const simple = format.startsWith("SIMPLE");
-  const obj = simple ? Object.fromEntries(Object.entries(full).map(([k, v]) => [SIMPLE_TICKER_KEYS[k] ?? k, v])) : full;
+  const obj = simple ? Object.fromEntries(Object.entries(full).map(([k, v]) => [TICKER_KEYS[k] ?? k, v])) : full;
   return JSON.stringify(format.endsWith("_LIST") ? [obj] : obj);
 }
 
