@@ -14,7 +14,7 @@ export const MINUTE_MS = 60 * SECOND_MS;
 export const DAY_MS = 24 * 60 * MINUTE_MS;
 export const WEEK_MS = 7 * DAY_MS;
 /** 1970-01-05 00:00 UTC, the first Monday after the epoch, is where week buckets are counted from. */
-const FIRST_MONDAY_MS = 4 * DAY_MS;
+export const FIRST_MONDAY_MS = 4 * DAY_MS;
 /** Latest accepted time: 9999-12-31T23:59:59.999Z, so calendar math never leaves Date's range. */
 export const MAX_TIME_MS = 253_402_300_799_999;
 

@@ -1,7 +1,7 @@
 import type { CandleColumns } from "../shared/candle-columns.js";
 import { InvalidArgumentError } from "../shared/errors.js";
 import { type Interval, normalize } from "../shared/intervals.js";
-import { bucketStart, fixedBucketMs, isAligned, MAX_TIME_MS } from "../shared/time.js";
+import { bucketStart, FIRST_MONDAY_MS, fixedBucketMs, isAligned, MAX_TIME_MS } from "../shared/time.js";
 import type { Timeframe } from "../shared/timeframe.js";
 
 /** Candles of one market and timeframe plus the intervals they are the complete truth of. */
@@ -47,7 +47,7 @@ export function validateSegment(seg: CandleSegment, field: string, nowMs: number
   });
 
   const len = fixedBucketMs(tf);
-  const weekOffset = tf === "1w" ? 4 * 86_400_000 : 0;
+  const weekOffset = tf === "1w" ? FIRST_MONDAY_MS : 0;
   const { time, open, high, low, close, volume, quoteVolume } = c;
   let prev = -Infinity;
   let cover = 0; // index into `verified` of the interval that may hold the current candle
