@@ -291,14 +291,21 @@ export class DuckDBCandleStore {
     const s = this.series.get(seriesKey(market, tf));
     if (s === undefined || s.extent === undefined || end <= start) return;
     const batchSize = Math.min(MAX_READ_BATCH, Math.max(1, options.batchSize || DEFAULT_READ_BATCH));
+    if (options.lastN) {
+      // A cached tail answers without touching DuckDB, not even to take a connection.
+      const tail = this.tails.get(s.id);
+      const cached = tail && SeriesTailCache.lastN(tail, start, end, options.lastN);
+      if (cached) {
+        yield* inBatches(cached, batchSize);
+        return;
+      }
+    }
     const reader = await this.acquireReader();
     try {
       if (options.lastN) {
         const last = (await this.lastFromTail(reader, s, start, end, options.lastN)) ??
           (await this.readLast(reader, s, start, end, options.lastN));
-        for (let from = 0; from < last.time.length; from += batchSize) {
-          yield sliceColumns(last, from, Math.min(last.time.length, from + batchSize));
-        }
+        yield* inBatches(last, batchSize);
         return;
       }
       const result = await reader.range(s.id, start, end);
@@ -483,6 +490,10 @@ class ReadConnection {
     this.rangeQuery.destroySync();
     this.connection.closeSync();
   }
+}
+
+function* inBatches(c: CandleColumns, size: number): Generator<CandleColumns> {
+  for (let from = 0; from < c.time.length; from += size) yield sliceColumns(c, from, Math.min(c.time.length, from + size));
 }
 
 function fileSize(path: string): number {
