@@ -36,6 +36,7 @@ import {
   utcTimeText,
   writeJson,
 } from "./upbit-json.js";
+import { storedAtMs } from "./tick-storage-time.js";
 
 /** Rate-limit groups as named in `Remaining-Req` on the wire (API.md §3). */
 export const QUOTATION_GROUPS = ["market", "candles", "crix-trades", "ticker", "orderbook"] as const;
@@ -59,11 +60,6 @@ const TRADE_DAYS_AGO_MAX = 7;
 const ORDERBOOK_DEPTH_MAX = 30;
 /** Seconds candles exist only this many calendar months back from now (API.md §1.2). */
 const SECONDS_CANDLE_HISTORY_MONTHS = 3;
-/**
- * Upbit stores a candle (and a ticker) a few ms after its last trade (API.md §5.4); the delay is
- * 1..STORE_DELAY_SPREAD_MS ms, derived from the trade so every timeframe shows the same value.
- */
-const STORE_DELAY_SPREAD_MS = 40;
 /** Sizes and amounts are summed in floating point; round away the binary noise. */
 const SIZE_DIGITS = 8;
 /** First trade-history window, in expected trades, before widening (keeps busy markets cheap). */
@@ -156,18 +152,6 @@ function marketAll(exchange: SyntheticExchange, query: URLSearchParams): string 
 // ---------------------------------------------------------------------------------------------
 // /v1/candles/*
 
-/**
- * When Upbit stored the tick at `lastTradeMs`: a few ms later, never after `nowMs` (a stored
- * time in the future would be visible to a client as a clock anomaly).
- */
-export function storedAtMs(code: string, lastTradeMs: number, nowMs: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < code.length; i++) h = Math.imul(h ^ code.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ (lastTradeMs % 1_000_003), 0x01000193);
-  h = Math.imul(h ^ Math.floor(lastTradeMs / 1_000_003), 0x01000193);
-  const delay = 1 + ((h >>> 0) % STORE_DELAY_SPREAD_MS);
-  return Math.min(lastTradeMs + delay, Math.max(lastTradeMs, nowMs));
-}
 
 /** Start of the seconds-candle horizon: the same instant `SECONDS_CANDLE_HISTORY_MONTHS` months ago. */
 export function secondsHistoryStartMs(nowMs: number): number {

@@ -14,7 +14,7 @@ import {
   tradeRecord,
   type WsRecord,
 } from "./ws-frames.js";
-import { storedAtMs } from "./rest-endpoints.js";
+import { storedAtMs } from "./tick-storage-time.js";
 import { candleTimeframe, DEFAULT_ORDERBOOK_DEPTH, type WsCandleType } from "./ws-request-frame.js";
 
 /** A live happening on one market, in the order connections must see it. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { storedAtMs } from "../../../src/upbit-sim/rest-endpoints.js";
+import { storedAtMs } from "../../../src/upbit-sim/tick-storage-time.js";
 import type { SimTrade } from "../../../src/upbit-sim/exchange-model.js";
 import {
   createFakeExchange,
