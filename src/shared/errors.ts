@@ -19,6 +19,15 @@ export function isInvalidArgumentError(e: unknown): e is InvalidArgumentError {
   return e instanceof InvalidArgumentError;
 }
 
+/** A well-formed name of something that does not exist (e.g. a market Upbit does not list). */
+export class NotFoundError extends Error {
+  override readonly name = "NotFoundError";
+}
+
+export function isNotFoundError(e: unknown): e is NotFoundError {
+  return e instanceof NotFoundError;
+}
+
 /** The service is shutting down or a dependency it needs is gone. */
 export class UnavailableError extends Error {
   override readonly name = "UnavailableError";

@@ -1,6 +1,8 @@
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { positiveIntFrom } from "../shared/env-vars.js";
 import { ConfigError } from "../shared/errors.js";
+import { checkListenAddress } from "../shared/listen-address.js";
 import { type LogLevel, logLevelFrom } from "../shared/logger.js";
 
 /** Everything the storage daemon can be told; every field is documented in the README. */
@@ -25,29 +27,7 @@ export interface StorageDaemonConfig {
   logLevel: LogLevel;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
-/** Accepts `unix:/abs/path` or a loopback `host:port`; anything else is a ConfigError. */
-export function checkListenAddress(value: string, variable: string): string {
-  if (value.startsWith("unix:")) {
-    const path = value.slice("unix:".length).replace(/^\/\//, "");
-    if (!isAbsolute(path)) throw new ConfigError(variable, value, "a unix socket needs an absolute path, e.g. unix:/run/backbone/storage.sock");
-    return `unix:${path}`;
-  }
-  const match = /^(.+):(\d{1,5})$/.exec(value);
-  if (!match || !LOOPBACK_HOSTS.has(match[1]!) || Number(match[2]) > 65_535) {
-    throw new ConfigError(variable, value, "must be unix:/absolute/path or 127.0.0.1:PORT (loopback only)");
-  }
-  return value;
-}
-
-function positiveInt(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
-  const raw = env[variable];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new ConfigError(variable, raw, "must be a positive integer");
-  return n;
-}
 
 
 export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv): StorageDaemonConfig {
@@ -65,11 +45,11 @@ export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv):
   return {
     dataDir: resolve(flags["data-dir"] ?? env.BACKBONE_DATA_DIR ?? "./data"),
     listen: checkListenAddress(flags.listen ?? env.BACKBONE_STORAGE_LISTEN ?? "127.0.0.1:50052", listenVariable),
-    tickerTtlMs: positiveInt(env, "BACKBONE_CACHE_TICKER_TTL_MS", 10_000),
-    orderbookTtlMs: positiveInt(env, "BACKBONE_CACHE_ORDERBOOK_TTL_MS", 10_000),
-    tradesTtlMs: positiveInt(env, "BACKBONE_CACHE_TRADES_TTL_MS", 60_000),
-    cacheMaxMarkets: positiveInt(env, "BACKBONE_CACHE_MAX_MARKETS", 5_000),
-    cacheMaxTradesPerMarket: positiveInt(env, "BACKBONE_CACHE_MAX_TRADES", 500),
+    tickerTtlMs: positiveIntFrom(env, "BACKBONE_CACHE_TICKER_TTL_MS", 10_000),
+    orderbookTtlMs: positiveIntFrom(env, "BACKBONE_CACHE_ORDERBOOK_TTL_MS", 10_000),
+    tradesTtlMs: positiveIntFrom(env, "BACKBONE_CACHE_TRADES_TTL_MS", 60_000),
+    cacheMaxMarkets: positiveIntFrom(env, "BACKBONE_CACHE_MAX_MARKETS", 5_000),
+    cacheMaxTradesPerMarket: positiveIntFrom(env, "BACKBONE_CACHE_MAX_TRADES", 500),
     logLevel: logLevelFrom(env),
   };
 }

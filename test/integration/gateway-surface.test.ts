@@ -1,16 +1,19 @@
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MarketDataService } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
+import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { createGateway, type Gateway } from "../../src/gateway/gateway.js";
 import { createGrpcClient, type GrpcClient } from "../../src/shared/grpc/client.js";
 import { silentLogger } from "../../src/shared/logger.js";
 
-// Until the gateway issue lands, every public RPC must say UNIMPLEMENTED rather than invent data.
+// RPCs whose issue has not landed must say UNIMPLEMENTED rather than invent data.
+const NOT_YET_BUILT = new Set(["FetchCandleRange", "StreamTickers", "StreamOrderbooks", "StreamTrades", "StreamCandles"]);
+
 describe("public API surface", () => {
   let gateway: Gateway;
   let client: GrpcClient<typeof MarketDataService>;
   beforeAll(async () => {
-    gateway = createGateway({ listen: "127.0.0.1:0", logLevel: "silent" }, { log: silentLogger });
+    gateway = createGateway(loadGatewayConfig({ BACKBONE_LISTEN: "127.0.0.1:0" }), { log: silentLogger });
     client = createGrpcClient(MarketDataService, await gateway.start());
   });
   afterAll(async () => {
@@ -27,7 +30,7 @@ describe("public API surface", () => {
     );
   });
 
-  it.each(MarketDataService.methods.map((m) => [m.name, m.localName, m.methodKind] as const))(
+  it.each(MarketDataService.methods.filter((m) => NOT_YET_BUILT.has(m.name)).map((m) => [m.name, m.localName, m.methodKind] as const))(
     "%s answers UNIMPLEMENTED",
     async (_name, localName, kind) => {
       const call = (client as unknown as Record<string, (req: object) => Promise<unknown> | AsyncIterable<unknown>>)[localName]!;

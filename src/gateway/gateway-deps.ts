@@ -1,0 +1,15 @@
+import type { Logger } from "../shared/logger.js";
+import type { GatewayConfig } from "./config.js";
+import type { MarketCatalog } from "./market-catalog.js";
+import type { StoreClient } from "./store-client.js";
+import type { UpbitRestClient } from "./upstream/upbit-rest-client.js";
+
+/** What the request handlers work with; built once per gateway in `gateway.ts`. */
+export interface GatewayDeps {
+  readonly config: GatewayConfig;
+  readonly upbit: UpbitRestClient;
+  readonly store: StoreClient;
+  readonly markets: MarketCatalog;
+  readonly now: () => number;
+  readonly log: Logger;
+}

@@ -1,0 +1,27 @@
+import type { UntypedServiceImplementation } from "@grpc/grpc-js";
+import { MarketDataService } from "../gen/backbone/marketdata/v1/market_data_pb.js";
+import { type CallContext, unary } from "../shared/grpc/handlers.js";
+import { createGetCandles } from "./candles/get-candles.js";
+import type { GatewayDeps } from "./gateway-deps.js";
+import { createSnapshotHandlers } from "./snapshots/snapshot-handlers.js";
+import { unimplementedMarketDataService } from "./unimplemented-market-data-service.js";
+import { upstreamFailureStatus } from "./upstream-status.js";
+
+/** The public service: each implemented RPC routed to its module, the rest UNIMPLEMENTED. */
+export function marketDataService(deps: GatewayDeps, shutdown: AbortSignal): UntypedServiceImplementation {
+  const name = (m: string) => `${MarketDataService.typeName}/${m}`;
+  // Upstream failures become statuses here, once, for every handler.
+  const handle =
+    <Req, Res>(fn: (req: Req, ctx: CallContext) => Promise<Res>) =>
+    (req: Req, ctx: CallContext): Promise<Res> =>
+      fn(req, ctx).catch((e: unknown) => Promise.reject(upstreamFailureStatus(e, deps.now())));
+  const snapshots = createSnapshotHandlers(deps);
+  return {
+    ...unimplementedMarketDataService(),
+    listMarkets: unary(deps.log, name("ListMarkets"), shutdown, handle(snapshots.listMarkets)),
+    getTickers: unary(deps.log, name("GetTickers"), shutdown, handle(snapshots.getTickers)),
+    getOrderbooks: unary(deps.log, name("GetOrderbooks"), shutdown, handle(snapshots.getOrderbooks)),
+    getTrades: unary(deps.log, name("GetTrades"), shutdown, handle(snapshots.getTrades)),
+    getCandles: unary(deps.log, name("GetCandles"), shutdown, handle(createGetCandles(deps))),
+  };
+}

@@ -1,0 +1,128 @@
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type ServiceError, status } from "@grpc/grpc-js";
+import {
+  type GetRealtimeRequestSchema,
+  type GetRealtimeResponse,
+  type PutRealtimeRequestSchema,
+  StorageService,
+} from "../gen/backbone/storage/v1/storage_pb.js";
+import { type CandleColumns, columnsLength } from "../shared/candle-columns.js";
+import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
+import { createGrpcClient, type GrpcClient } from "../shared/grpc/client.js";
+import type { Interval } from "../shared/intervals.js";
+import { type Timeframe, timeframeToProto } from "../shared/timeframe.js";
+
+/** The storage daemon could not be reached or did not answer in time. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}
+
+export function isStoreUnavailableError(e: unknown): e is StoreUnavailableError {
+  return e instanceof StoreUnavailableError;
+}
+
+/** Candles of one market and timeframe with the intervals their writer verified complete. */
+export interface CandleSegmentToWrite {
+  market: string;
+  timeframe: Timeframe;
+  candles: CandleColumns;
+  verified: readonly Interval[];
+}
+
+export interface StoreCallOptions {
+  signal?: AbortSignal;
+}
+
+/** How long one store call may take before the daemon counts as unavailable. */
+const STORE_CALL_TIMEOUT_MS = 10_000;
+
+/** Codes that mean "the daemon is not there right now", as opposed to "it refused the request". */
+const UNAVAILABLE_CODES = new Set<number>([status.UNAVAILABLE, status.DEADLINE_EXCEEDED, status.CANCELLED]);
+
+/**
+ * The gateway's view of the storage daemon: typed calls in domain terms. Transport failures become
+ * `StoreUnavailableError`, so callers can fall back to upstream; the channel reconnects by itself
+ * when the daemon comes back.
+ */
+export class StoreClient {
+  private readonly client: GrpcClient<typeof StorageService>;
+
+  constructor(address: string) {
+    this.client = createGrpcClient(StorageService, address, {
+      // Reconnect quickly after a sidecar restart instead of grpc-js's default backoff up to 2 min.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1_000,
+    });
+  }
+
+  async missing(market: string, tf: Timeframe, start: number, end: number, o: StoreCallOptions = {}): Promise<{ missing: Interval[]; covered: Interval[] }> {
+    const res = await this.call((opts) => this.client.getMissing({ market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end) }, opts), o);
+    const toDomain = (i: { startMs: bigint; endMs: bigint }): Interval => ({ start: Number(i.startMs), end: Number(i.endMs) });
+    return { missing: res.missing.map(toDomain), covered: res.covered.map(toDomain) };
+  }
+
+  /** Every stored candle with open time in `[start, end)`, ascending. */
+  async read(market: string, tf: Timeframe, start: number, end: number, o: StoreCallOptions = {}): Promise<CandleColumns[]> {
+    return this.call(async (opts) => {
+      const parts: CandleColumns[] = [];
+      const stream = this.client.readCandles({ market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end) }, opts);
+      for await (const m of stream) {
+        const c = columnsFromWire(m.candles, "candles");
+        if (columnsLength(c) > 0) parts.push(c);
+      }
+      return parts;
+    }, o);
+  }
+
+  /** The `count` newest stored candles with open time in `[start, end)`, ascending. */
+  async latest(market: string, tf: Timeframe, start: number, end: number, count: number, o: StoreCallOptions = {}): Promise<CandleColumns> {
+    const res = await this.call(
+      (opts) => this.client.getLatestCandles({ market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end), count }, opts),
+      o,
+    );
+    return columnsFromWire(res.candles, "candles");
+  }
+
+  /** Writes candles and the coverage they verify, all or nothing. */
+  async write(segments: readonly CandleSegmentToWrite[], o: StoreCallOptions = {}): Promise<void> {
+    await this.call(
+      (opts) =>
+        this.client.writeCandles(
+          {
+            segments: segments.map((s) => ({
+              market: s.market,
+              timeframe: timeframeToProto(s.timeframe),
+              candles: columnsToWire(s.candles),
+              verified: s.verified.map((i) => ({ startMs: BigInt(i.start), endMs: BigInt(i.end) })),
+            })),
+          },
+          opts,
+        ),
+      o,
+    );
+  }
+
+  async putRealtime(init: MessageInitShape<typeof PutRealtimeRequestSchema>, o: StoreCallOptions = {}): Promise<void> {
+    await this.call((opts) => this.client.putRealtime(init, opts), o);
+  }
+
+  async getRealtime(init: MessageInitShape<typeof GetRealtimeRequestSchema>, o: StoreCallOptions = {}): Promise<GetRealtimeResponse> {
+    return this.call((opts) => this.client.getRealtime(init, opts), o);
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private async call<T>(fn: (opts: { deadline: Date; signal?: AbortSignal }) => Promise<T>, o: StoreCallOptions): Promise<T> {
+    try {
+      return await fn({ deadline: new Date(Date.now() + STORE_CALL_TIMEOUT_MS), ...(o.signal ? { signal: o.signal } : {}) });
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      if (UNAVAILABLE_CODES.has((e as Partial<ServiceError>).code ?? -1)) {
+        throw new StoreUnavailableError(`storage daemon unavailable: ${(e as Error).message}`);
+      }
+      throw e;
+    }
+  }
+}
