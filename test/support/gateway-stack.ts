@@ -23,7 +23,8 @@ export interface Stack {
   readonly sim: Simulator;
   readonly restUrl: string;
   readonly wsUrl: string;
-  readonly daemon: DaemonProcess;
+  /** The daemon process; replaced by `restartDaemon`. */
+  daemon: DaemonProcess;
   readonly dataDir: string;
   readonly gateway: Gateway;
   readonly client: GrpcClient<typeof MarketDataService>;
@@ -32,12 +33,18 @@ export interface Stack {
   /** Clears the simulator's counters and faults. */
   resetSim(): Promise<void>;
   setFaults(faults: Record<string, unknown>): Promise<void>;
+  /** Stops the daemon (SIGTERM) and starts a new one on the same data directory and address. */
+  restartDaemon(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StackOptions {
   /** Requests per second per group, on both the simulator and the gateway's limiter. Default 10 (Upbit's). */
   rateLimit?: number;
+  /** The gateway limiter's own limit when it must differ from the simulator's (to provoke 429/418). */
+  gatewayRateLimit?: number;
+  /** Where the daemon listens; a unix socket lets a restarted daemon come back at the same address. */
+  daemonListen?: string;
   /** Extra gateway environment (BACKBONE_*). */
   env?: Record<string, string>;
 }
@@ -47,7 +54,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = createSimulator({ ...DEFAULT_SIMULATOR_CONFIG, port: 0, rateLimit });
   const { restUrl, wsUrl } = await sim.start();
   const dataDir = tempDir("mdb-stack-");
-  const daemon = await startDaemon(dataDir);
+  const daemon = await startDaemon(dataDir, options.daemonListen === undefined ? {} : { listen: options.daemonListen });
   const config = loadGatewayConfig({
     BACKBONE_LISTEN: "127.0.0.1:0",
     BACKBONE_STORAGE_LISTEN: daemon.address,
@@ -56,7 +63,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     UPBIT_WS_URL: wsUrl,
     ...options.env,
   });
-  const upbit = new UpbitRestClient({ baseUrl: restUrl, rateLimit: { limitPerSecond: rateLimit }, logger: silentLogger });
+  const upbit = new UpbitRestClient({ baseUrl: restUrl, rateLimit: { limitPerSecond: options.gatewayRateLimit ?? rateLimit }, logger: silentLogger });
   const gateway = createGateway(config, { log: silentLogger, upbit });
   const client = createGrpcClient(MarketDataService, await gateway.start());
   const admin = async (path: string, body?: unknown): Promise<unknown> => {
@@ -64,7 +71,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
     return res.json();
   };
-  return {
+  const stack: Stack = {
     sim,
     restUrl,
     wsUrl,
@@ -75,12 +82,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     traffic: async () => ((await admin("/_sim/stats")) as { groups: Record<string, GroupTraffic> }).groups,
     resetSim: async () => void (await admin("/_sim/reset", {})),
     setFaults: async (faults) => void (await admin("/_sim/faults", faults)),
+    restartDaemon: async () => {
+      await stopDaemon(stack.daemon);
+      stack.daemon = await startDaemon(dataDir, { listen: stack.daemon.address });
+    },
     stop: async () => {
       client.close();
       await gateway.stop();
-      await stopDaemon(daemon);
+      await stopDaemon(stack.daemon);
       await sim.stop();
       removeDir(dataDir);
     },
   };
+  return stack;
 }

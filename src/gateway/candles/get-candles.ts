@@ -1,9 +1,26 @@
-import { status } from "@grpc/grpc-js";
-import type { GetCandlesRequest, GetCandlesResponse } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { type GetCandlesRequest, type GetCandlesResponse, GetCandlesResponseSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import type { CallContext } from "../../shared/grpc/handlers.js";
-import { StatusError } from "../../shared/grpc/status-mapping.js";
 import type { GatewayDeps } from "../gateway-deps.js";
+import { MetaRecorder } from "../response-meta.js";
+import { CandleCoordinator } from "./candle-coordinator.js";
+import { parseCandleQuery } from "./candle-request.js";
 
-export function createGetCandles(_deps: GatewayDeps): (req: GetCandlesRequest, ctx: CallContext) => Promise<GetCandlesResponse> {
-  return () => Promise.reject(new StatusError(status.UNIMPLEMENTED, "GetCandles is not implemented yet"));
+export function createGetCandles(deps: GatewayDeps): (req: GetCandlesRequest, ctx: CallContext) => Promise<GetCandlesResponse> {
+  const coordinator = new CandleCoordinator({
+    upbit: deps.upbit,
+    store: deps.store,
+    now: deps.now,
+    log: deps.log,
+    parallelism: deps.config.fetchParallelism,
+  });
+  return async (req, ctx) => {
+    const query = parseCandleQuery(req, deps.now(), deps.config.maxUnaryCandles);
+    const meta = new MetaRecorder(query.priority);
+    const { upstreamCalls } = await deps.markets.list(query.priority, ctx.signal);
+    if (upstreamCalls > 0) meta.servedFromUpstream(upstreamCalls);
+    await deps.markets.require(query.market, "market", query.priority, ctx.signal);
+    const { candles, complete } = await coordinator.serve(query, meta, ctx.signal);
+    return create(GetCandlesResponseSchema, { candles, meta: meta.init(complete) });
+  };
 }

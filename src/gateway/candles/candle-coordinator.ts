@@ -1,0 +1,302 @@
+import pLimit from "p-limit";
+import { GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
+import { type CandleColumns, columnsLength } from "../../shared/candle-columns.js";
+import { containsRange, type Interval, normalize, subtract } from "../../shared/intervals.js";
+import type { Logger } from "../../shared/logger.js";
+import { addBuckets, bucketCeil, bucketStart } from "../../shared/time.js";
+import type { Timeframe } from "../../shared/timeframe.js";
+import type { MetaRecorder } from "../response-meta.js";
+import { SharedFlights } from "../shared-flight.js";
+import { isStoreUnavailableError, type StoreClient, StoreUnavailableError } from "../store-client.js";
+import type { UpbitRestClient } from "../upstream/upbit-rest-client.js";
+import { type CandleQuery, EARLIEST_TIME_MS } from "./candle-request.js";
+import { type CandleWindow, planWindows } from "./candle-windows.js";
+import { type FetchedWindow, fetchWindow, InvalidUpstreamCandlesError, upstreamHistoryStart } from "./upstream-window.js";
+
+/** A candle as the answer carries it (assignable to the generated message's init shape). */
+export interface CandleInit {
+  timeMs: bigint;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quoteVolume: number;
+  synthetic: boolean;
+  closed: boolean;
+}
+
+export interface CandleCoordinatorDeps {
+  upbit: UpbitRestClient;
+  store: StoreClient;
+  now: () => number;
+  log: Logger;
+  /** Windows one request fetches at once. */
+  parallelism: number;
+}
+
+/** A fetched window and whether it reached the store. */
+interface Flight {
+  window: FetchedWindow;
+  stored: boolean;
+}
+
+/** A bucket's candle as sent: prices, and whether it is gap filling or still forming. */
+interface Row {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  quoteVolume: number;
+}
+
+function rowsOf(parts: readonly CandleColumns[]): Row[] {
+  const rows: Row[] = [];
+  for (const c of parts) {
+    for (let i = 0; i < columnsLength(c); i++) {
+      rows.push({ time: Number(c.time[i]), open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]!, quoteVolume: c.quoteVolume[i]! });
+    }
+  }
+  return rows;
+}
+
+/**
+ * Plans, fetches and assembles GetCandles answers: covered ranges come from the store; missing
+ * ones are cut into grid windows fetched in parallel (single flight across requests), validated
+ * and written with the coverage they verify; the answer is read back merged and ascending. When
+ * the store is down the same plan runs against what this request fetched, in memory.
+ */
+export class CandleCoordinator {
+  private readonly flights = new SharedFlights<Flight>();
+
+  constructor(private readonly deps: CandleCoordinatorDeps) {}
+
+  /** The answer's candles, ascending, and whether every bucket of its range is verified. */
+  async serve(q: CandleQuery, meta: MetaRecorder, signal: AbortSignal): Promise<{ candles: CandleInit[]; complete: boolean }> {
+    const run = new CandleRun(this.deps, this.flights, q, meta, signal);
+    let candles: CandleInit[];
+    try {
+      candles = await run.execute(false);
+    } catch (e) {
+      if (!isStoreUnavailableError(e) || signal.aborted) throw e;
+      this.deps.log.warn("storage daemon unavailable; serving candles from upstream", { market: q.market, error: e.message });
+      candles = await run.execute(true);
+    }
+    return { candles, complete: run.complete() };
+  }
+}
+
+/** One request's work; `memoryOnly` once the store has failed it. */
+class CandleRun {
+  private readonly now: number;
+  private readonly forming: number;
+  private readonly closedEnd: number;
+  private readonly epochBucket: number;
+  private readonly fetched = new Map<string, FetchedWindow>();
+  private readonly failed: Interval[] = [];
+  private readonly limit;
+  private memoryOnly = false;
+
+  constructor(
+    private readonly deps: CandleCoordinatorDeps,
+    private readonly flights: SharedFlights<Flight>,
+    private readonly q: CandleQuery,
+    private readonly meta: MetaRecorder,
+    private readonly signal: AbortSignal,
+  ) {
+    this.now = deps.now();
+    this.forming = bucketStart(q.timeframe, this.now);
+    // Buckets open before `end` belong to the answer, so a mid-bucket end reaches that bucket's end.
+    this.closedEnd = Math.min(bucketCeil(q.timeframe, q.end), this.forming);
+    this.epochBucket = bucketStart(q.timeframe, 0);
+    this.limit = pLimit(deps.parallelism);
+  }
+
+  private get tf(): Timeframe {
+    return this.q.timeframe;
+  }
+
+  async execute(memoryOnly: boolean): Promise<CandleInit[]> {
+    this.memoryOnly = memoryOnly;
+    this.failed.length = 0;
+    this.meta.gaps.length = 0;
+    const q = this.q;
+    const wantsForming = q.includeForming && q.end > this.forming;
+    let start: number;
+    let rows: Row[];
+    if (q.form === "count" && !q.fillGaps) {
+      ({ start, rows } = await this.newest(q.count - (wantsForming ? 1 : 0)));
+    } else {
+      // With gap filling, "the newest n" means the newest n buckets, filled or not.
+      start = q.form === "range" ? q.start : Math.max(addBuckets(this.tf, this.closedEnd, -(q.count - (wantsForming ? 1 : 0))), this.earliestBucket());
+      await this.cover(start, this.closedEnd);
+      rows = await this.read(start, this.closedEnd);
+    }
+    const candles: CandleInit[] = q.fillGaps ? await this.filled(start, rows) : rows.map((r) => this.wire(r, false, true));
+    // The count form's answer ends where its newest closed candle does, unless it asked for the forming one.
+    if (q.end > this.forming && (q.form === "range" || wantsForming)) {
+      const formingEnd = addBuckets(this.tf, this.forming, 1);
+      this.meta.gap({ start: this.forming, end: Math.min(q.end, formingEnd), reason: GapReason.FORMING, detail: "the bucket is still forming" });
+      if (wantsForming) {
+        const candle = await this.formingCandle();
+        if (candle) candles.push(candle);
+      }
+    }
+    if (this.memoryOnly) {
+      this.meta.gap({ start, end: this.closedEnd, reason: GapReason.STORE_UNAVAILABLE, detail: "storage daemon unavailable: served from Upbit, not cached" });
+    }
+    return candles;
+  }
+
+  /** The answer is complete when only informational gaps remain. */
+  complete(): boolean {
+    return this.meta.gaps.every((g) => g.reason === GapReason.STORE_UNAVAILABLE);
+  }
+
+  private earliestBucket(): number {
+    return bucketStart(this.tf, EARLIEST_TIME_MS);
+  }
+
+  /** The `n` newest candles before the closed end, paging further back until found or the market's beginning. */
+  private async newest(n: number): Promise<{ start: number; rows: Row[] }> {
+    if (n <= 0) return { start: this.closedEnd, rows: [] };
+    const earliest = this.earliestBucket();
+    let lo = Math.max(addBuckets(this.tf, this.closedEnd, -n), earliest);
+    for (let round = 0; ; round++) {
+      await this.cover(lo, this.closedEnd);
+      const rows = await this.latest(lo, this.closedEnd, n);
+      if (rows.length >= n || lo <= earliest || (await this.knownBack(this.epochBucket, lo))) {
+        return { start: rows[0]?.time ?? lo, rows };
+      }
+      // An illiquid market: look further back, more boldly each round.
+      const step = Math.max(n - rows.length, 200) * 2 ** round;
+      lo = Math.max(addBuckets(this.tf, lo, -step), earliest);
+    }
+  }
+
+  /** Makes `[start, end)` verified: fetches the windows the store (or this request) lacks. */
+  private async cover(start: number, end: number): Promise<void> {
+    if (end <= start) return;
+    let missing = this.memoryOnly ? subtract({ start, end }, this.coveredInMemory()) : (await this.deps.store.missing(this.q.market, this.tf, start, end, { signal: this.signal })).missing;
+    const history = upstreamHistoryStart(this.tf, this.now);
+    if (history !== undefined && missing.some((m) => m.start < history)) {
+      for (const m of missing) {
+        if (m.start < history) {
+          const gap = { start: m.start, end: Math.min(m.end, history) };
+          this.failed.push(gap);
+          this.meta.gap({ ...gap, reason: GapReason.OUTSIDE_UPSTREAM_HISTORY, detail: "Upbit keeps 1-second candles for three months only" });
+        }
+      }
+      missing = subtract({ start: history, end }, subtract({ start: history, end }, missing));
+    }
+    // Whole cells up to the forming bucket, not to this request's end: requests ending anywhere in a
+    // cell then plan the same window.
+    const windows = planWindows(this.tf, missing, this.forming);
+    this.meta.splits += windows.length;
+    const flights = await Promise.all(windows.map((w) => this.limit(() => this.fetchShared(w))));
+    if (!this.memoryOnly && flights.some((f) => f !== undefined && !f.stored)) {
+      throw new StoreUnavailableError("a fetched window could not be written to the store");
+    }
+  }
+
+  /** One window, fetched once however many requests need it at the same time. */
+  private async fetchShared(w: CandleWindow): Promise<Flight | undefined> {
+    const key = `${this.q.market}|${this.tf}|${w.start}|${w.end}`;
+    const { promise, joined } = this.flights.run(key, this.signal, async (signal) => {
+      const window = await fetchWindow(this.deps.upbit, this.q.market, this.tf, w, { priority: this.q.priority, signal, nowMs: this.now });
+      if (this.memoryOnly) return { window, stored: false };
+      try {
+        await this.deps.store.write([{ market: this.q.market, timeframe: this.tf, candles: window.candles, verified: [window.verified] }], { signal });
+        return { window, stored: true };
+      } catch (e) {
+        if (isStoreUnavailableError(e)) return { window, stored: false };
+        throw e;
+      }
+    });
+    try {
+      const flight = await promise;
+      this.meta.servedFromUpstream(joined ? 0 : 1);
+      this.fetched.set(key, flight.window);
+      return flight;
+    } catch (e) {
+      if (!(e instanceof InvalidUpstreamCandlesError)) throw e;
+      this.failed.push({ start: w.start, end: w.end });
+      this.meta.gap({ start: w.start, end: w.end, reason: GapReason.INVALID_UPSTREAM_DATA, detail: e.message });
+      return undefined;
+    }
+  }
+
+  private coveredInMemory(): Interval[] {
+    return normalize([...this.fetched.values()].map((f) => f.verified));
+  }
+
+  private rowsInMemory(start: number, end: number): Row[] {
+    const byTime = new Map<number, Row>();
+    for (const f of this.fetched.values()) for (const r of rowsOf([f.candles])) if (r.time >= start && r.time < end) byTime.set(r.time, r);
+    return [...byTime.values()].sort((a, b) => a.time - b.time);
+  }
+
+  private async read(start: number, end: number): Promise<Row[]> {
+    if (end <= start) return [];
+    if (this.memoryOnly) return this.rowsInMemory(start, end);
+    const rows = rowsOf(await this.deps.store.read(this.q.market, this.tf, start, end, { signal: this.signal }));
+    this.meta.servedFromStore();
+    return rows;
+  }
+
+  private async latest(start: number, end: number, n: number): Promise<Row[]> {
+    if (end <= start) return [];
+    if (this.memoryOnly) return this.rowsInMemory(start, end).slice(-n);
+    const rows = rowsOf([await this.deps.store.latest(this.q.market, this.tf, start, end, n, { signal: this.signal })]);
+    this.meta.servedFromStore();
+    return rows;
+  }
+
+  /** True when `[start, end)` is verified (known down to the market's beginning when start is the epoch). */
+  private async knownBack(start: number, end: number): Promise<boolean> {
+    if (end <= start) return true;
+    if (this.memoryOnly) return containsRange(this.coveredInMemory(), start, end);
+    return (await this.deps.store.missing(this.q.market, this.tf, start, end, { signal: this.signal })).missing.length === 0;
+  }
+
+  /** The close before `start`, when everything between it and `start` is verified. */
+  private async previousClose(start: number): Promise<number | undefined> {
+    const before = await this.latest(this.epochBucket, start, 1);
+    const last = before[0];
+    if (!last) return undefined;
+    return (await this.knownBack(addBuckets(this.tf, last.time, 1), start)) ? last.close : undefined;
+  }
+
+  /** Rows with every verified empty bucket after the first known close filled flat. */
+  private async filled(start: number, rows: readonly Row[]): Promise<CandleInit[]> {
+    const out: CandleInit[] = [];
+    let close = rows[0]?.time === start ? undefined : await this.previousClose(start);
+    const unverified = normalize(this.failed);
+    let i = 0;
+    for (let t = start; t < this.closedEnd; t = addBuckets(this.tf, t, 1)) {
+      const row = rows[i];
+      if (row && row.time === t) {
+        out.push(this.wire(row, false, true));
+        close = row.close;
+        i++;
+      } else if (close !== undefined && !unverified.some((g) => t >= g.start && t < g.end)) {
+        out.push({ timeMs: BigInt(t), open: close, high: close, low: close, close, volume: 0, quoteVolume: 0, synthetic: true, closed: true });
+      }
+    }
+    return out;
+  }
+
+  private async formingCandle(): Promise<CandleInit | undefined> {
+    const rows = await this.deps.upbit.candles(this.q.market, this.tf, { count: 1 }, { priority: this.q.priority, signal: this.signal });
+    this.meta.servedFromUpstream(1);
+    const c = rows[0];
+    if (!c || c.market !== this.q.market || c.timeMs !== this.forming) return undefined;
+    return this.wire({ ...c, time: c.timeMs }, false, false);
+  }
+
+  private wire(r: Row, synthetic: boolean, closed: boolean): CandleInit {
+    return { timeMs: BigInt(r.time), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume, quoteVolume: r.quoteVolume, synthetic, closed };
+  }
+}
