@@ -1,6 +1,7 @@
 import type { Logger } from "../shared/logger.js";
 import type { GatewayConfig } from "./config.js";
 import type { MarketCatalog } from "./market-catalog.js";
+import type { LowPriorityGate } from "./scheduler/low-priority-gate.js";
 import type { StoreClient } from "./store-client.js";
 import type { UpbitRestClient } from "./upstream/upbit-rest-client.js";
 
@@ -10,6 +11,8 @@ export interface GatewayDeps {
   readonly upbit: UpbitRestClient;
   readonly store: StoreClient;
   readonly markets: MarketCatalog;
+  /** The PROTECTED path LOW upstream calls pass first. */
+  readonly lowGate: LowPriorityGate;
   readonly now: () => number;
   readonly log: Logger;
 }

@@ -4,10 +4,13 @@ import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDeps } from "./gateway-deps.js";
+import { addHealthAndReflection } from "./health-and-reflection.js";
 import { MarketCatalog } from "./market-catalog.js";
 import { marketDataService } from "./market-data-service.js";
 import { StoreClient } from "./store-client.js";
-import { UpbitRestClient } from "./upstream/upbit-rest-client.js";
+import { EventLoopLag } from "./scheduler/event-loop-lag.js";
+import { LowPriorityGate } from "./scheduler/low-priority-gate.js";
+import { UPBIT_RATE_GROUPS, UpbitRestClient } from "./upstream/upbit-rest-client.js";
 
 export interface Gateway {
   /** Listens; resolves with the bound address (the real port when 0 was asked). */
@@ -28,10 +31,20 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
   const now = options.now ?? Date.now;
   const upbit = options.upbit ?? new UpbitRestClient({ baseUrl: config.upstream.restUrl, logger: options.log });
   const store = new StoreClient(config.storageAddress);
-  const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), now, log: options.log };
+  const lag = new EventLoopLag();
+  const lowGate = new LowPriorityGate({
+    higherPriorityWaiting: () =>
+      UPBIT_RATE_GROUPS.some((group) => {
+        const queued = upbit.limiter.stats(group).queued;
+        return queued.CRITICAL + queued.HIGH + queued.NORMAL > 0;
+      }),
+    eventLoopLagMs: () => lag.currentMs,
+  });
+  const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), lowGate, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
   server.addService(grpcServiceDefinition(MarketDataService), marketDataService(deps, shutdown.signal));
+  const health = addHealthAndReflection(server);
   return {
     deps,
     start: () =>
@@ -39,12 +52,16 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
         server.bindAsync(config.listen, ServerCredentials.createInsecure(), (err, port) => {
           if (err) return reject(err);
           const address = config.listen.replace(/:\d+$/, `:${port}`);
+          lag.start();
+          health.serving();
           options.log.info("gateway listening", { address });
           resolve(address);
         });
       }),
     stop: async () => {
+      health.shuttingDown();
       shutdown.abort();
+      lag.stop();
       await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       store.close();
       await upbit.close();

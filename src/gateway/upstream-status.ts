@@ -1,7 +1,9 @@
 import { status } from "@grpc/grpc-js";
 import { StatusError } from "../shared/grpc/status-mapping.js";
 import {
+  isAbortError,
   isUpstreamBadRequestError,
+  isUpstreamNotFoundError,
   isUpstreamBlockedError,
   isUpstreamError,
   isUpstreamRateLimitedError,
@@ -12,6 +14,8 @@ import {
  * people) but never a stack; a block carries its retry time both in words and as `retry-after-ms`.
  */
 export function upstreamFailureStatus(e: unknown, nowMs: number): unknown {
+  // The client went away or its deadline passed; grpc-js has answered it already.
+  if (isAbortError(e)) return new StatusError(status.CANCELLED, "cancelled");
   if (!isUpstreamError(e)) return e;
   if (isUpstreamBlockedError(e)) {
     const waitMs = Math.max(0, Math.ceil(e.retryAtMs - nowMs));
@@ -24,6 +28,8 @@ export function upstreamFailureStatus(e: unknown, nowMs: number): unknown {
   if (isUpstreamRateLimitedError(e)) {
     return new StatusError(status.UNAVAILABLE, `upstream: Upbit kept rate-limiting us (429); retry in a few seconds`, { "retry-after-ms": "1000" });
   }
+  // Our market list said the market exists; Upbit no longer does (delisted since the last refresh).
+  if (isUpstreamNotFoundError(e)) return new StatusError(status.NOT_FOUND, `upstream: ${e.message}`);
   if (isUpstreamBadRequestError(e)) return new StatusError(status.INTERNAL, `upstream rejected the request: ${e.message}`);
   return new StatusError(status.UNAVAILABLE, `upstream unavailable: ${e.message}`, { "retry-after-ms": "1000" });
 }

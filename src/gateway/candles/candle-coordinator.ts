@@ -6,6 +6,7 @@ import type { Logger } from "../../shared/logger.js";
 import { addBuckets, bucketCeil, bucketStart } from "../../shared/time.js";
 import type { Timeframe } from "../../shared/timeframe.js";
 import type { MetaRecorder } from "../response-meta.js";
+import type { LowPriorityGate } from "../scheduler/low-priority-gate.js";
 import { SharedFlights } from "../shared-flight.js";
 import { isStoreUnavailableError, type StoreClient, StoreUnavailableError } from "../store-client.js";
 import type { UpbitRestClient } from "../upstream/upbit-rest-client.js";
@@ -28,6 +29,7 @@ export interface CandleInit {
 
 export interface CandleCoordinatorDeps {
   upbit: UpbitRestClient;
+  lowGate: LowPriorityGate;
   store: StoreClient;
   now: () => number;
   log: Logger;
@@ -205,7 +207,13 @@ class CandleRun {
   private async fetchShared(w: CandleWindow): Promise<Flight | undefined> {
     const key = `${this.q.market}|${this.tf}|${w.start}|${w.end}`;
     const { promise, joined } = this.flights.run(key, this.signal, async (signal) => {
-      const window = await fetchWindow(this.deps.upbit, this.q.market, this.tf, w, { priority: this.q.priority, signal, nowMs: this.now });
+      const release = this.q.priority === "LOW" ? await this.deps.lowGate.admit(signal) : undefined;
+      let window: FetchedWindow;
+      try {
+        window = await fetchWindow(this.deps.upbit, this.q.market, this.tf, w, { priority: this.q.priority, signal, nowMs: this.now });
+      } finally {
+        release?.();
+      }
       if (this.memoryOnly) return { window, stored: false };
       try {
         await this.deps.store.write([{ market: this.q.market, timeframe: this.tf, candles: window.candles, verified: [window.verified] }], { signal });

@@ -9,6 +9,7 @@ import { parseCandleQuery } from "./candle-request.js";
 export function createGetCandles(deps: GatewayDeps): (req: GetCandlesRequest, ctx: CallContext) => Promise<GetCandlesResponse> {
   const coordinator = new CandleCoordinator({
     upbit: deps.upbit,
+    lowGate: deps.lowGate,
     store: deps.store,
     now: deps.now,
     log: deps.log,

@@ -1,4 +1,3 @@
-import { status } from "@grpc/grpc-js";
 import type {
   GetOrderbooksRequest,
   GetOrderbooksResponse,
@@ -10,8 +9,11 @@ import type {
   ListMarketsResponse,
 } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import type { CallContext } from "../../shared/grpc/handlers.js";
-import { StatusError } from "../../shared/grpc/status-mapping.js";
 import type { GatewayDeps } from "../gateway-deps.js";
+import { createGetOrderbooks } from "./get-orderbooks.js";
+import { createGetTickers } from "./get-tickers.js";
+import { createGetTrades } from "./get-trades.js";
+import { createListMarkets } from "./list-markets.js";
 
 export interface SnapshotHandlers {
   listMarkets(req: ListMarketsRequest, ctx: CallContext): Promise<ListMarketsResponse>;
@@ -20,13 +22,12 @@ export interface SnapshotHandlers {
   getTrades(req: GetTradesRequest, ctx: CallContext): Promise<GetTradesResponse>;
 }
 
-const notYet = (name: string) => () => Promise.reject(new StatusError(status.UNIMPLEMENTED, `${name} is not implemented yet`));
-
-export function createSnapshotHandlers(_deps: GatewayDeps): SnapshotHandlers {
+/** The snapshot RPCs; upstream failures are mapped to statuses by the caller (market-data-service.ts). */
+export function createSnapshotHandlers(deps: GatewayDeps): SnapshotHandlers {
   return {
-    listMarkets: notYet("ListMarkets"),
-    getTickers: notYet("GetTickers"),
-    getOrderbooks: notYet("GetOrderbooks"),
-    getTrades: notYet("GetTrades"),
+    listMarkets: createListMarkets(deps),
+    getTickers: createGetTickers(deps),
+    getOrderbooks: createGetOrderbooks(deps),
+    getTrades: createGetTrades(deps),
   };
 }

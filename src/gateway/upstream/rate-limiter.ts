@@ -45,6 +45,8 @@ export interface RateLimiterOptions {
   criticalReserve?: number;
   /** Further requests of each window LOW callers leave to HIGH and NORMAL. Default 0. */
   lowHeadroom?: number;
+  /** A LOW caller that waited this long queues as NORMAL, so LOW never starves. Default 10,000 ms. */
+  lowAgingMs?: number;
   /** First pause of a group after a 429; doubles with each further 429 (plus up to 50% jitter). Default 1,000 ms. */
   rateLimitBackoffBaseMs?: number;
   /** Longest pause after 429s (before jitter). Default 30,000 ms. */
@@ -136,6 +138,8 @@ export function blockDurationMs(message: string | undefined, retryAfter: string 
 
 interface Waiter {
   readonly priority: Priority;
+  /** When it started waiting. */
+  readonly since: number;
   readonly resolve: (permit: RatePermit) => void;
   readonly reject: (e: Error) => void;
   /** Removes the abort listener. */
@@ -181,6 +185,7 @@ export class RateLimiter {
       windowSlackMs: options.windowSlackMs ?? 50,
       criticalReserve: options.criticalReserve ?? 2,
       lowHeadroom: options.lowHeadroom ?? 0,
+      lowAgingMs: options.lowAgingMs ?? 10_000,
       rateLimitBackoffBaseMs: options.rateLimitBackoffBaseMs ?? 1_000,
       rateLimitBackoffMaxMs: options.rateLimitBackoffMaxMs ?? 30_000,
       blockDefaultMs: options.blockDefaultMs ?? 60_000,
@@ -220,15 +225,18 @@ export class RateLimiter {
     if (now < state.blockedUntil) return Promise.reject(new UpstreamBlockedError(group, group, state.blockedUntil));
     return new Promise<RatePermit>((resolve, reject) => {
       const onAbort = () => {
-        const queue = state.queues[priority];
-        const i = queue.indexOf(waiter);
-        if (i >= 0) queue.splice(i, 1);
+        // An aged LOW waiter may have moved to the NORMAL queue.
+        for (const queue of [state.queues[priority], state.queues.NORMAL]) {
+          const i = queue.indexOf(waiter);
+          if (i >= 0) queue.splice(i, 1);
+        }
         reject(new UpstreamAbortError(signal?.reason));
         // The head may have changed (LOW behind an aborted NORMAL).
         this.pump(group, state);
       };
       const waiter: Waiter = {
         priority,
+        since: now,
         resolve,
         reject,
         detach: () => signal?.removeEventListener("abort", onAbort),
@@ -381,6 +389,7 @@ export class RateLimiter {
       return;
     }
     this.expire(state, now);
+    this.promoteAgedLow(state, now);
     for (;;) {
       const priority = PRIORITIES.find((p) => state.queues[p].length > 0);
       if (priority === undefined) return;
@@ -399,6 +408,20 @@ export class RateLimiter {
       state.slots.set(seq, Number.POSITIVE_INFINITY);
       waiter.detach();
       waiter.resolve({ group, grantedAtMs: now, seq });
+    }
+  }
+
+  /**
+   * Moves LOW waiters older than `lowAgingMs` into the NORMAL queue, in order of waiting time.
+   * Runs on every pump; while higher work keeps a group busy its slots keep freeing and pumping.
+   */
+  private promoteAgedLow(state: GroupState, now: number): void {
+    const low = state.queues.LOW;
+    while (low.length > 0 && now - low[0]!.since >= this.opts.lowAgingMs) {
+      const waiter = low.shift()!;
+      const normal = state.queues.NORMAL;
+      const at = normal.findIndex((w) => w.since > waiter.since);
+      normal.splice(at < 0 ? normal.length : at, 0, waiter);
     }
   }
 

@@ -8,50 +8,9 @@ import {
   type Priority,
   type RateLimiterOptions,
   type RatePermit,
-  type ScheduleFn,
 } from "../../../src/gateway/upstream/rate-limiter.js";
 import { isAbortError, isUpstreamBlockedError, isUpstreamUnavailableError } from "../../../src/gateway/upstream/upstream-errors.js";
-
-/** A clock that moves only when told; timers fire in time order as it passes them. */
-class FakeClock {
-  t = 1_773_240_000_250; // deliberately not on a second boundary
-  private timers: Array<{ at: number; seq: number; fn: () => void }> = [];
-  private seq = 0;
-
-  readonly now = (): number => this.t;
-
-  readonly schedule: ScheduleFn = (fn, delayMs) => {
-    const timer = { at: this.t + Math.max(0, delayMs), seq: this.seq++, fn };
-    this.timers.push(timer);
-    return () => {
-      this.timers = this.timers.filter((x) => x !== timer);
-    };
-  };
-
-  pendingTimers(): number {
-    return this.timers.length;
-  }
-
-  /** Moves time forward by `ms`, firing due timers and letting promise callbacks run after each. */
-  async advance(ms: number): Promise<void> {
-    const target = this.t + ms;
-    for (let guard = 0; guard < 100_000; guard++) {
-      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.timers[0];
-      if (next === undefined || next.at > target) break;
-      this.timers.shift();
-      this.t = Math.max(this.t, next.at);
-      next.fn();
-      await flush();
-    }
-    this.t = target;
-    await flush();
-  }
-}
-
-async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-}
+import { FakeClock, flush } from "../../support/fake-clock.js";
 
 /**
  * A limiter on a fake clock. By default each request "completes" the moment it is granted
@@ -281,6 +240,35 @@ describe("RateLimiter priorities", () => {
     expect(grants.map((g) => g.priority)).toEqual([...Array<string>(5).fill("LOW"), "NORMAL", "NORMAL", "NORMAL"]);
     await clock.advance(1_050);
     expect(grants.slice(8).map((g) => g.priority)).toEqual(["NORMAL", "LOW", "LOW", "LOW", "LOW"]);
+  });
+});
+
+describe("RateLimiter aging", () => {
+  it("lets a LOW caller that waited lowAgingMs go as NORMAL, so steady NORMAL traffic never starves it", async () => {
+    const { clock, grants, acquire } = setup({ limitPerSecond: 3, criticalReserve: 0, lowAgingMs: 5_000 });
+    // More NORMAL work than the group can serve, topped up every window.
+    for (let i = 0; i < 4; i++) acquire("NORMAL");
+    const low = acquire("LOW");
+    for (let second = 0; second < 8; second++) {
+      for (let i = 0; i < 3; i++) acquire("NORMAL");
+      await clock.advance(1_050);
+    }
+    const lowGrant = grants.find((g) => g.id === low.id);
+    expect(lowGrant).toBeDefined();
+    // Granted after it aged, ahead of NORMAL callers that came later than it.
+    expect(lowGrant!.at - grants[0]!.at).toBeGreaterThanOrEqual(5_000);
+    expect(lowGrant!.at - grants[0]!.at).toBeLessThan(7_000);
+  });
+
+  it("without aging the same LOW caller would still be waiting", async () => {
+    const { clock, grants, acquire } = setup({ limitPerSecond: 3, criticalReserve: 0, lowAgingMs: 60_000 });
+    for (let i = 0; i < 4; i++) acquire("NORMAL");
+    const low = acquire("LOW");
+    for (let second = 0; second < 8; second++) {
+      for (let i = 0; i < 3; i++) acquire("NORMAL");
+      await clock.advance(1_050);
+    }
+    expect(grants.find((g) => g.id === low.id)).toBeUndefined();
   });
 });
 
