@@ -19,6 +19,8 @@ export class SharedFlights<T> {
     if (!flight) {
       const controller = new AbortController();
       const promise = work(controller.signal).finally(() => this.flights.delete(key));
+      // Every caller may have gone before it settles; its failure then concerns nobody.
+      promise.catch(() => undefined);
       flight = { promise, waiters: 0, controller };
       this.flights.set(key, flight);
     }
