@@ -112,9 +112,10 @@ export function startDaemonSidecar(options: DaemonSidecarOptions): DaemonSidecar
     starts++;
     const command = daemonCommand();
     // Own process group: a terminal's Ctrl-C reaches only the gateway, which then stops the daemon in order.
-    const proc = spawn(process.execPath, [...command, "--data-dir", options.dataDir, "--listen", listen], {
+    // stdin is the daemon's lifeline: it closes when this process dies, however it dies.
+    const proc = spawn(process.execPath, [...command, "--data-dir", options.dataDir, "--listen", listen, "--exit-with-stdin"], {
       env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
     child = proc;

@@ -15,10 +15,14 @@ import { UPBIT_RATE_GROUPS, UpbitRestClient } from "./upstream/upbit-rest-client
 export interface Gateway {
   /** Listens; resolves with the bound address (the real port when 0 was asked). */
   start(): Promise<string>;
-  stop(): Promise<void>;
+  /** Refuses new calls, lets calls in flight finish for up to `graceMs` (default 10 s), then cancels them. */
+  stop(graceMs?: number): Promise<void>;
   /** What the handlers use; exposed for tests and benchmarks. */
   readonly deps: GatewayDeps;
 }
+
+/** How long calls in flight may take to finish on shutdown. */
+const STOP_GRACE_MS = 10_000;
 
 export interface GatewayOptions {
   log: Logger;
@@ -58,11 +62,17 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
           resolve(address);
         });
       }),
-    stop: async () => {
+    stop: async (graceMs = STOP_GRACE_MS) => {
       health.shuttingDown();
+      // New calls are refused at once; calls in flight get `graceMs` to finish, then are cancelled.
+      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+      await Promise.race([drained, graceOver]);
+      clearTimeout(timer);
       shutdown.abort();
+      server.forceShutdown();
       lag.stop();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
       store.close();
       await upbit.close();
     },

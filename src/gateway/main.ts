@@ -7,9 +7,6 @@ import { createGateway, type Gateway } from "./gateway.js";
 // `npm start`: the storage daemon as a supervised sidecar, then the gateway against it. The
 // gateway's address goes to stdout as one JSON line; logs go to stderr.
 
-/** How long calls in flight may take to finish on shutdown before the process exits under them. */
-const GATEWAY_STOP_GRACE_MS = 10_000;
-
 let config: GatewayConfig;
 try {
   config = loadGatewayConfig(process.env);
@@ -37,17 +34,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 
 async function shutdown(): Promise<void> {
   if (gateway) {
-    const stopped = gateway.stop().then(
-      () => true,
-      (e: unknown) => {
-        log.error("gateway stop failed", { error: e instanceof Error ? e.message : String(e) });
-        return true;
-      },
-    );
-    const graceOver = new Promise<false>((resolve) => setTimeout(resolve, GATEWAY_STOP_GRACE_MS, false).unref());
-    if (!(await Promise.race([stopped, graceOver]))) {
-      log.warn("calls still in flight after the grace period; they end with the process", { graceMs: GATEWAY_STOP_GRACE_MS });
-    }
+    await gateway.stop().catch((e: unknown) => log.error("gateway stop failed", { error: e instanceof Error ? e.message : String(e) }));
   }
   await sidecar.stop();
 }

@@ -15,6 +15,11 @@ export interface StorageDaemonConfig {
    * Default `127.0.0.1:50052` (`BACKBONE_STORAGE_LISTEN`, `--listen`).
    */
   listen: string;
+  /**
+   * Stop when standard input closes (`--exit-with-stdin`): a supervisor that dies, even by
+   * SIGKILL, closes the pipe, so its daemon never outlives it holding the store's lock.
+   */
+  exitWithStdin: boolean;
   /** Realtime cache time to live per kind, ms. Defaults 10 000 / 10 000 / 60 000. */
   tickerTtlMs: number;
   orderbookTtlMs: number;
@@ -35,7 +40,7 @@ export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv):
   try {
     flags = parseArgs({
       args: argv,
-      options: { "data-dir": { type: "string" }, listen: { type: "string" } },
+      options: { "data-dir": { type: "string" }, listen: { type: "string" }, "exit-with-stdin": { type: "boolean" } },
       strict: true,
     }).values;
   } catch (e) {
@@ -45,6 +50,7 @@ export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv):
   return {
     dataDir: resolve(flags["data-dir"] ?? env.BACKBONE_DATA_DIR ?? "./data"),
     listen: checkListenAddress(flags.listen ?? env.BACKBONE_STORAGE_LISTEN ?? "127.0.0.1:50052", listenVariable),
+    exitWithStdin: flags["exit-with-stdin"] ?? false,
     tickerTtlMs: positiveIntFrom(env, "BACKBONE_CACHE_TICKER_TTL_MS", 10_000),
     orderbookTtlMs: positiveIntFrom(env, "BACKBONE_CACHE_ORDERBOOK_TTL_MS", 10_000),
     tradesTtlMs: positiveIntFrom(env, "BACKBONE_CACHE_TRADES_TTL_MS", 60_000),

@@ -23,17 +23,20 @@ try {
 }
 
 let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log.info("stopping", { signal });
-    daemon.stop().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        log.error("stop failed", { error: e instanceof Error ? e.message : String(e) });
-        process.exit(1);
-      },
-    );
-  });
+function stopOn(reason: string): void {
+  if (stopping) return;
+  stopping = true;
+  log.info("stopping", { reason });
+  daemon.stop().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      log.error("stop failed", { error: e instanceof Error ? e.message : String(e) });
+      process.exit(1);
+    },
+  );
+}
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stopOn(signal));
+if (config.exitWithStdin) {
+  process.stdin.on("close", () => stopOn("stdin closed"));
+  process.stdin.resume();
 }

@@ -164,3 +164,33 @@ describe("GetCandles cancellation and deadlines", () => {
     expect(e.details).toMatch(/upstream unavailable/);
   });
 });
+
+describe("gateway shutdown", () => {
+  it("lets a call in flight finish within the grace period", async () => {
+    const stack = await startStack();
+    try {
+      await stack.client.getCandles({ market: "KRW-BTC", timeframe: Timeframe.DAY, count: 1 });
+      await stack.setFaults({ latencyMs: 300 });
+      const quick = stack.client.getCandles({ market: "KRW-BTC", timeframe: Timeframe.MINUTE_1, count: 10, endMs: BigInt(cellEnd(20)) });
+      await vi.waitFor(async () => expect((await stack.traffic()).candles!.requests).toBeGreaterThan(1), { interval: 20 });
+      await stack.gateway.stop(5_000);
+      expect((await quick).candles).toHaveLength(10);
+    } finally {
+      await stack.stop();
+    }
+  });
+
+  it("cancels calls still running when the grace period ends", async () => {
+    const stack = await startStack();
+    try {
+      await stack.client.getCandles({ market: "KRW-BTC", timeframe: Timeframe.DAY, count: 1 });
+      await stack.setFaults({ latencyMs: 5_000 });
+      const slow = failure(stack.client.getCandles({ market: "KRW-BTC", timeframe: Timeframe.MINUTE_1, count: 10, endMs: BigInt(cellEnd(21)) }));
+      await vi.waitFor(async () => expect((await stack.traffic()).candles!.requests).toBeGreaterThan(1), { interval: 20 });
+      await stack.gateway.stop(100);
+      expect([status.CANCELLED, status.UNAVAILABLE]).toContain((await slow).code);
+    } finally {
+      await stack.stop();
+    }
+  });
+});

@@ -11,7 +11,7 @@ import type { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { StorageService } from "../../src/gen/backbone/storage/v1/storage_pb.js";
 import { createGrpcClient } from "../../src/shared/grpc/client.js";
 import { DEFAULT_SIMULATOR_CONFIG } from "../../src/upbit-sim/config.js";
@@ -214,6 +214,20 @@ describe("npm start (gateway process with its storage daemon sidecar)", () => {
     expect(watch.statuses).toEqual(["SERVING", "NOT_SERVING"]);
     expect(isAlive(secondPid)).toBe(false);
     await gw.stderr.waitForJson("the daemon's orderly stop", (f) => fromSupervisor(f, "storage daemon stopped") && f.pid === secondPid && f.code === 0);
+  });
+
+  it("does not leave its daemon behind when killed with -9: the daemon stops when its stdin closes", async () => {
+    const home = dir("mdb-start-");
+    const gw = startGatewayProcess(
+      { ...upstreamEnv, BACKBONE_LISTEN: "127.0.0.1:0", BACKBONE_STORAGE_LISTEN: "127.0.0.1:0", BACKBONE_DATA_DIR: join(home, "data"), BACKBONE_LOG_LEVEL: "info" },
+      home,
+    );
+    const daemon = await gw.stderr.waitForJson("the daemon's first start", (f) => fromSupervisor(f, "storage daemon listening"));
+    const pid = daemon.pid as number;
+    gw.child.kill("SIGKILL");
+    await gw.exited;
+    // Not our child: nothing to await but its disappearance. It checkpoints first, so allow time.
+    await vi.waitFor(() => expect(isAlive(pid)).toBe(false), { timeout: 15_000, interval: 50 });
   });
 
   it("exits 1 with the variable named when the configuration is wrong", async () => {
