@@ -3,6 +3,7 @@ import { startDaemonSidecar } from "../gateway/daemon-sidecar.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
 import { ConfigError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
+import { onStopSignals } from "../shared/stop-signals.js";
 import { DEFAULT_SIMULATOR_CONFIG } from "../upbit-sim/config.js";
 import { createSimulator } from "../upbit-sim/simulator.js";
 import { loadDemoConfig } from "./demo-config.js";
@@ -10,9 +11,6 @@ import { tryNextText } from "./try-next.js";
 
 // `npm run demo`: the Upbit simulator, the storage daemon (sidecar) and the gateway, all on this
 // machine and offline. One JSON "listening" line on stdout for scripts, then instructions.
-
-/** How long calls in flight may take to finish on shutdown before the process exits under them. */
-const GATEWAY_STOP_GRACE_MS = 10_000;
 
 function fail(message: string): never {
   process.stderr.write(`demo: ${message}\n`);
@@ -37,35 +35,14 @@ let simulatorStarted = false;
 let sidecar: ReturnType<typeof startDaemonSidecar> | undefined;
 let gateway: Gateway | undefined;
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      log.warn("second signal: exiting now", { signal });
-      sidecar?.kill();
-      process.exit(1);
-    }
-    stopping = true;
-    log.info("stopping", { signal });
-    void shutdown().then(() => process.exit(0));
-  });
-}
-
-async function shutdown(): Promise<void> {
-  if (gateway) {
-    const stopped = gateway.stop().then(
-      () => true,
-      (e: unknown) => {
-        log.error("gateway stop failed", { error: e instanceof Error ? e.message : String(e) });
-        return true;
-      },
-    );
-    const graceOver = new Promise<false>((resolve) => setTimeout(resolve, GATEWAY_STOP_GRACE_MS, false).unref());
-    if (!(await Promise.race([stopped, graceOver]))) log.warn("calls still in flight after the grace period; they end with the process");
-  }
-  await sidecar?.stop();
-  if (simulatorStarted) await sim.stop();
-}
+const signals = onStopSignals(log, {
+  force: () => sidecar?.kill(),
+  stop: async () => {
+    await gateway?.stop().catch((e: unknown) => log.error("gateway stop failed", { error: errorText(e) }));
+    await sidecar?.stop();
+    if (simulatorStarted) await sim.stop();
+  },
+});
 
 await run();
 
@@ -77,18 +54,18 @@ async function run(): Promise<void> {
   } catch (e) {
     fail(`the Upbit simulator cannot listen on port ${simPort} (${errorText(e)}); pick another with --sim-port or BACKBONE_SIM_PORT`);
   }
-  if (stopping) return;
+  if (signals.isStopping()) return;
   const config = loadGatewayConfig({ ...env, UPBIT_REST_URL: upstream.restUrl, UPBIT_WS_URL: upstream.wsUrl });
   sidecar = startDaemonSidecar({ dataDir: config.dataDir, listen: config.storageAddress, log, env });
   let storageAddress: string;
   try {
     storageAddress = await sidecar.ready;
   } catch (e) {
-    if (stopping) return; // a signal came first; its shutdown exits
+    if (signals.isStopping()) return; // a signal came first; its shutdown exits
     await sim.stop();
     fail(errorText(e));
   }
-  if (stopping) return;
+  if (signals.isStopping()) return;
   gateway = createGateway({ ...config, storageAddress }, { log });
   let address: string;
   try {

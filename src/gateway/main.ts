@@ -1,5 +1,6 @@
 import { ConfigError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
+import { onStopSignals } from "../shared/stop-signals.js";
 import { type GatewayConfig, loadGatewayConfig } from "./config.js";
 import { startDaemonSidecar } from "./daemon-sidecar.js";
 import { createGateway, type Gateway } from "./gateway.js";
@@ -18,26 +19,13 @@ const log = createLogger("gateway", config.logLevel);
 const sidecar = startDaemonSidecar({ dataDir: config.dataDir, listen: config.storageAddress, log });
 let gateway: Gateway | undefined;
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-  process.on(signal, () => {
-    if (stopping) {
-      log.warn("second signal: exiting now", { signal });
-      sidecar.kill();
-      process.exit(1);
-    }
-    stopping = true;
-    log.info("stopping", { signal });
-    void shutdown().then(() => process.exit(0));
-  });
-}
-
-async function shutdown(): Promise<void> {
-  if (gateway) {
-    await gateway.stop().catch((e: unknown) => log.error("gateway stop failed", { error: e instanceof Error ? e.message : String(e) }));
-  }
-  await sidecar.stop();
-}
+const signals = onStopSignals(log, {
+  force: () => sidecar.kill(),
+  stop: async () => {
+    await gateway?.stop().catch((e: unknown) => log.error("gateway stop failed", { error: e instanceof Error ? e.message : String(e) }));
+    await sidecar.stop();
+  },
+});
 
 await run();
 
@@ -46,11 +34,11 @@ async function run(): Promise<void> {
   try {
     storageAddress = await sidecar.ready;
   } catch (e) {
-    if (stopping) return; // a signal came first; its shutdown exits
+    if (signals.isStopping()) return; // a signal came first; its shutdown exits
     process.stderr.write(`gateway: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   }
-  if (stopping) return;
+  if (signals.isStopping()) return;
   gateway = createGateway({ ...config, storageAddress }, { log });
   try {
     const address = await gateway.start();

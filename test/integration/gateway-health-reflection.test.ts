@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
-import { Client, credentials, type ServiceError, status } from "@grpc/grpc-js";
+import { Client, credentials, status } from "@grpc/grpc-js";
 import { loadSync, type ServiceDefinition } from "@grpc/proto-loader";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,24 +20,12 @@ import { silentLogger } from "../../src/shared/logger.js";
 import { DEFAULT_SIMULATOR_CONFIG } from "../../src/upbit-sim/config.js";
 import { createSimulator, type Simulator } from "../../src/upbit-sim/simulator.js";
 import { type DaemonProcess, removeDir, startDaemon, stopDaemon, tempDir } from "../support/daemon-process.js";
+import { healthCheck, PUBLIC_SERVICE } from "../support/health-client.js";
 
-const PUBLIC_SERVICE = "backbone.marketdata.v1.MarketDataService";
 const HEALTH_SERVICE = "grpc.health.v1.Health";
 const DEMO_MAIN = fileURLToPath(new URL("../../src/demo/main.ts", import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const REFLECTION_PROTO_DIR = join(dirname(createRequire(import.meta.url).resolve("@grpc/reflection")), "../proto");
-
-function healthCheck(address: string, service: string): Promise<string> {
-  const client = new Client(address, credentials.createInsecure());
-  const check = healthService.Check!;
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service }, (err: ServiceError | null, res?: object) => {
-      client.close();
-      if (err) reject(err);
-      else resolve((res as { status: string }).status);
-    }),
-  );
-}
 
 /** The fields of a ServerReflectionResponse these tests read (proto field names, as loaded with keepCase). */
 interface ReflectionResponse {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
+import { Client, credentials } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { StorageService } from "../../src/gen/backbone/storage/v1/storage_pb.js";
@@ -19,11 +19,11 @@ import { createSimulator, type Simulator } from "../../src/upbit-sim/simulator.j
 import { type DaemonSidecar, type DaemonSidecarEvent, startDaemonSidecar } from "../../src/gateway/daemon-sidecar.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { removeDir, tempDir } from "../support/daemon-process.js";
+import { healthCheck, PUBLIC_SERVICE } from "../support/health-client.js";
 
 const GATEWAY_MAIN = fileURLToPath(new URL("../../src/gateway/main.ts", import.meta.url));
 // Absolute, because the process runs from a temporary directory without node_modules.
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-const PUBLIC_SERVICE = "backbone.marketdata.v1.MarketDataService";
 
 /** Lines of one output stream, kept, with a way to wait for one that has not come yet. */
 class LineLog {
@@ -101,18 +101,6 @@ function dir(prefix: string): string {
   const d = tempDir(prefix);
   dirs.push(d);
   return d;
-}
-
-function healthCheck(address: string, service: string): Promise<string> {
-  const client = new Client(address, credentials.createInsecure());
-  const check = healthService.Check!;
-  return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(check.path, check.requestSerialize, check.responseDeserialize, { service }, (err: ServiceError | null, res?: object) => {
-      client.close();
-      if (err) reject(err);
-      else resolve((res as { status: string }).status);
-    }),
-  );
 }
 
 /** A Watch stream: every status the server pushes, and how the stream ended. */

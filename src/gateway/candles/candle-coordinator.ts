@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import { GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandleColumns, columnsLength } from "../../shared/candle-columns.js";
+import { type CandleRow as Row, rowsFromColumns } from "../../shared/candle-columns.js";
 import { containsRange, type Interval, normalize, subtract } from "../../shared/intervals.js";
 import type { Logger } from "../../shared/logger.js";
 import { addBuckets, bucketCeil, bucketStart } from "../../shared/time.js";
@@ -41,27 +41,6 @@ export interface CandleCoordinatorDeps {
 interface Flight {
   window: FetchedWindow;
   stored: boolean;
-}
-
-/** A bucket's candle as sent: prices, and whether it is gap filling or still forming. */
-interface Row {
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  quoteVolume: number;
-}
-
-function rowsOf(parts: readonly CandleColumns[]): Row[] {
-  const rows: Row[] = [];
-  for (const c of parts) {
-    for (let i = 0; i < columnsLength(c); i++) {
-      rows.push({ time: Number(c.time[i]), open: c.open[i]!, high: c.high[i]!, low: c.low[i]!, close: c.close[i]!, volume: c.volume[i]!, quoteVolume: c.quoteVolume[i]! });
-    }
-  }
-  return rows;
 }
 
 /**
@@ -242,14 +221,14 @@ class CandleRun {
 
   private rowsInMemory(start: number, end: number): Row[] {
     const byTime = new Map<number, Row>();
-    for (const f of this.fetched.values()) for (const r of rowsOf([f.candles])) if (r.time >= start && r.time < end) byTime.set(r.time, r);
+    for (const f of this.fetched.values()) for (const r of rowsFromColumns(f.candles)) if (r.time >= start && r.time < end) byTime.set(r.time, r);
     return [...byTime.values()].sort((a, b) => a.time - b.time);
   }
 
   private async read(start: number, end: number): Promise<Row[]> {
     if (end <= start) return [];
     if (this.memoryOnly) return this.rowsInMemory(start, end);
-    const rows = rowsOf(await this.deps.store.read(this.q.market, this.tf, start, end, { signal: this.signal }));
+    const rows = (await this.deps.store.read(this.q.market, this.tf, start, end, { signal: this.signal })).flatMap(rowsFromColumns);
     this.meta.servedFromStore();
     return rows;
   }
@@ -257,7 +236,7 @@ class CandleRun {
   private async latest(start: number, end: number, n: number): Promise<Row[]> {
     if (end <= start) return [];
     if (this.memoryOnly) return this.rowsInMemory(start, end).slice(-n);
-    const rows = rowsOf([await this.deps.store.latest(this.q.market, this.tf, start, end, n, { signal: this.signal })]);
+    const rows = rowsFromColumns(await this.deps.store.latest(this.q.market, this.tf, start, end, n, { signal: this.signal }));
     this.meta.servedFromStore();
     return rows;
   }

@@ -6,19 +6,7 @@ import { coversDepth, orderbookDepth, toDepth } from "../../../src/gateway/snaps
 import { MAX_SNAPSHOT_MARKETS, uniqueMarketCodes, uniqueQuoteCurrencies } from "../../../src/gateway/snapshots/requested-markets.js";
 import { DEFAULT_MAX_STALENESS_MS, isFresh, maxStalenessMs } from "../../../src/gateway/snapshots/staleness.js";
 import { OrderbookSchema } from "../../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import { toServiceError } from "../../../src/shared/grpc/status-mapping.js";
-import { silentLogger } from "../../../src/shared/logger.js";
-
-/** The status and message a thrown error would be answered with. */
-function answerOf(fn: () => unknown): { code: number | undefined; details: string | undefined } {
-  try {
-    fn();
-  } catch (e) {
-    const s = toServiceError(e, silentLogger, "test");
-    return { code: s.code, details: s.details };
-  }
-  throw new Error("expected an error");
-}
+import { answerOf } from "../../support/status-of.js";
 
 const codes = (n: number, prefix = "KRW-M") => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
 

@@ -12,22 +12,11 @@ import {
 import type { TradeQuery } from "../../../src/gateway/upstream/upbit-rest-client.js";
 import type { UpbitTrade } from "../../../src/gateway/upstream/upbit-types.js";
 import { isUpstreamProtocolError } from "../../../src/gateway/upstream/upstream-errors.js";
-import { toServiceError } from "../../../src/shared/grpc/status-mapping.js";
-import { silentLogger } from "../../../src/shared/logger.js";
 import { DAY_MS } from "../../../src/shared/time.js";
+import { answerOf } from "../../support/status-of.js";
 
 const NOW = Date.UTC(2026, 2, 11, 14, 40, 59, 123);
 const TODAY = Date.UTC(2026, 2, 11);
-
-function answerOf(fn: () => unknown): { code: number | undefined; details: string | undefined } {
-  try {
-    fn();
-  } catch (e) {
-    const s = toServiceError(e, silentLogger, "test");
-    return { code: s.code, details: s.details };
-  }
-  throw new Error("expected an error");
-}
 
 /** A market's trade history from `fromMs` to `NOW`, one trade every `everyMs`, newest first. */
 function history(everyMs: number, fromMs = TODAY - 9 * DAY_MS): UpbitTrade[] {
