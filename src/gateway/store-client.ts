@@ -6,10 +6,11 @@ import {
   type PutRealtimeRequestSchema,
   StorageService,
 } from "../gen/backbone/storage/v1/storage_pb.js";
-import { type CandleColumns, columnsLength } from "../shared/candle-columns.js";
+import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "../shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
 import { createGrpcClient, type GrpcClient } from "../shared/grpc/client.js";
 import type { Interval } from "../shared/intervals.js";
+import { MAX_LATEST_CANDLES } from "../shared/storage-limits.js";
 import { type Timeframe, timeframeToProto } from "../shared/timeframe.js";
 
 /** The storage daemon could not be reached or did not answer in time. */
@@ -76,6 +77,12 @@ export class StoreClient {
 
   /** The `count` newest stored candles with open time in `[start, end)`, ascending. */
   async latest(market: string, tf: Timeframe, start: number, end: number, count: number, o: StoreCallOptions = {}): Promise<CandleColumns> {
+    if (count > MAX_LATEST_CANDLES) {
+      // More than one unary answer holds: stream the range and keep its newest `count`.
+      const all = concatColumns(await this.read(market, tf, start, end, o));
+      const n = columnsLength(all);
+      return sliceColumns(all, Math.max(0, n - count), n);
+    }
     const res = await this.call(
       (opts) => this.client.getLatestCandles({ market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end), count }, opts),
       o,

@@ -45,6 +45,18 @@ export function sliceColumns(c: CandleColumns, from: number, to: number): Candle
   };
 }
 
+/** The rows of `parts`, in order, in one set of columns. */
+export function concatColumns(parts: readonly CandleColumns[]): CandleColumns {
+  const out = allocateColumns(parts.reduce((n, p) => n + columnsLength(p), 0));
+  let at = 0;
+  for (const p of parts) {
+    out.time.set(p.time, at);
+    for (const name of PRICE_COLUMNS) out[name].set(p[name], at);
+    at += columnsLength(p);
+  }
+  return out;
+}
+
 /** A copy of `c` that owns its memory. */
 export function copyColumns(c: CandleColumns): CandleColumns {
   return {

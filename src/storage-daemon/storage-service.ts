@@ -27,14 +27,13 @@ import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js
 import { InvalidArgumentError } from "../shared/errors.js";
 import type { Interval } from "../shared/intervals.js";
 import { checkMarketCode } from "../shared/market-code.js";
+import { MAX_LATEST_CANDLES } from "../shared/storage-limits.js";
 import { MAX_TIME_MS } from "../shared/time.js";
 import { type Timeframe, timeframeFromProto, timeframeToProto } from "../shared/timeframe.js";
 import { type CandleSegment, validateSegment } from "./candle-validation.js";
 import type { DuckDBCandleStore } from "./duckdb-candle-store.js";
 import type { RealtimeCache } from "./realtime-cache.js";
 
-/** Most candles one GetLatestCandles answer holds (~1.1 MB); more is a range read. */
-export const MAX_LATEST_CANDLES = 20_000;
 /** Most markets one realtime read may name per kind. */
 export const MAX_REALTIME_MARKETS = 2_000;
 
