@@ -36,6 +36,11 @@ export class MetaRecorder {
     this.upstream = true;
     this.upstreamCalls += calls;
   }
+  /** A retry without the store: what the store answered before does not reach this answer. */
+  forgetStore(): void {
+    this.local = false;
+    this.gaps.length = 0;
+  }
   gap(gap: MetaGap): void {
     this.gaps.push(gap);
   }

@@ -34,6 +34,11 @@ export interface RestApi {
   reset(): void;
   /** Drops replies still waiting out an injected latency. */
   close(): void;
+  /**
+   * Counts a WebSocket upgrade that carries an `Origin` header against the shared origin budget
+   * (Upbit counts "any quotation REST or WebSocket request" with one there): true when admitted.
+   */
+  admitOriginUpgrade(req: IncomingMessage): { admitted: true } | { admitted: false; status: 429 | 418; body: string };
 }
 
 /** Group shared by every request carrying an `Origin` header: 1 per 10 s (API.md §3). */
@@ -176,6 +181,20 @@ export function createRestApi(options: RestApiOptions): RestApi {
         send(req, res, reply);
       }, latencyMs);
       delayed.add(timer);
+    },
+    admitOriginUpgrade(req) {
+      const nowMs = options.now();
+      const admission = limiter.admit(clientIp(req), ORIGIN_GROUP);
+      if (admission.kind === "limited") {
+        traffic.record(ORIGIN_GROUP, "rejected_429", nowMs);
+        return { admitted: false, status: 429, body: TOO_MANY_REQUESTS_BODY };
+      }
+      if (admission.kind === "blocked") {
+        traffic.record(ORIGIN_GROUP, "other", nowMs);
+        return { admitted: false, status: 418, body: blockedBody(admission.blockSeconds) };
+      }
+      traffic.record(ORIGIN_GROUP, "accepted", nowMs);
+      return { admitted: true };
     },
     stats: () => traffic.snapshot(),
     reset() {

@@ -56,6 +56,7 @@ export function createSimulator(config: SimulatorConfig, deps: SimulatorDeps = {
     idleTimeoutMs: config.wsIdleTimeoutMs,
     connectLimitPerSecond: WS_CONNECT_LIMIT_PER_SECOND,
     messageLimitPerSecond: WS_MESSAGE_LIMIT_PER_SECOND,
+    admitOriginUpgrade: (req) => rest.admitOriginUpgrade(req),
   });
 
   // The WebSocket side restarts its disconnect timer whenever told, so pass on only changes.

@@ -19,6 +19,7 @@
  * - LIST_SUBSCRIPTIONS lists the codes being served (lower-case and unknown codes left out).
  * - While stalled, nothing is queued: data of the stall is lost, the idle clock stands still.
  */
+import type { RestApi } from "./rest-api.js";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -39,6 +40,8 @@ export interface WebSocketApiOptions {
   messageLimitPerSecond: number;
   /** How often the feed looks for new trades/books to push, ms. Default 100. */
   tickMs?: number;
+  /** The shared `Origin` budget (see RestApi.admitOriginUpgrade); upgrades without the header skip it. */
+  admitOriginUpgrade?: RestApi["admitOriginUpgrade"];
 }
 
 export interface WebSocketApi {
@@ -164,6 +167,17 @@ export function createWebSocketApi(options: WebSocketApiOptions): WebSocketApi {
         "Limit-By-Ip: Yes",
       ]);
       return;
+    }
+    if (req.headers.origin !== undefined && options.admitOriginUpgrade) {
+      const origin = options.admitOriginUpgrade(req);
+      if (!origin.admitted) {
+        rejectedConnections++;
+        reject(socket, origin.status, origin.status === 429 ? "Too Many Requests" : "I'm a teapot", origin.body, [
+          `Remaining-Req: group=origin; min=6; sec=0`,
+          "Limit-By-Ip: Yes",
+        ]);
+        return;
+      }
     }
     connectsInWindow.set(ip, used + 1);
     remainingForRequest.set(req, options.connectLimitPerSecond - used - 1);

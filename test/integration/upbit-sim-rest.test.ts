@@ -286,6 +286,26 @@ describe("simulator REST", () => {
   });
 
   describe("WebSocket upgrade", () => {
+    it("counts an upgrade carrying Origin against the origin group REST shares: 1 per 10 s", async () => {
+      const upgradeStatus = (headers: Record<string, string>) =>
+        new Promise<number>((resolve) => {
+          const ws = new WebSocket(wsUrl, { headers });
+          ws.on("error", () => {});
+          ws.once("open", () => {
+            ws.terminate();
+            resolve(101);
+          });
+          ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        });
+      expect(await upgradeStatus({ origin: "https://example.test" })).toBe(101);
+      // Same 10-second window: neither REST nor another socket with Origin gets through.
+      expect((await get("/v1/ticker?markets=KRW-BTC", { origin: "https://example.test" })).status).toBe(429);
+      expect(await upgradeStatus({ origin: "https://example.test" })).toBe(429);
+      expect(await upgradeStatus({})).toBe(101);
+      const stats = (await get("/_sim/stats")).json as { groups: Record<string, Row> };
+      expect(stats.groups.origin).toMatchObject({ requests: 3, rejected_429: 2 });
+    });
+
     it("is routed on /websocket/v1 and refused elsewhere", async () => {
       const ws = new WebSocket(wsUrl);
       const first = new Promise<Buffer>((resolve, reject) => {

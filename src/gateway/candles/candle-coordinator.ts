@@ -102,7 +102,7 @@ class CandleRun {
   async execute(memoryOnly: boolean): Promise<CandleInit[]> {
     this.memoryOnly = memoryOnly;
     this.failed.length = 0;
-    this.meta.gaps.length = 0;
+    if (memoryOnly) this.meta.forgetStore();
     const q = this.q;
     const wantsForming = q.includeForming && q.end > this.forming;
     let start: number;
