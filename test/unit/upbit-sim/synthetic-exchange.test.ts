@@ -12,11 +12,14 @@ const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-const markets = buildMarketUniverse({ seed: SEED, nowMs: NOW });
+const universe = buildMarketUniverse({ seed: SEED, nowMs: NOW });
+/** A market far quieter than any in the universe: most days hold 0-5 trades. */
+const RARE: SimMarket = { ...universe.find((m) => m.quote === "KRW" && NOW - m.listedAtMs > 3 * 365 * DAY_MS)!, code: "KRW-RARE", tradesPerMinute: 0.002 };
+const markets = [...universe, RARE];
 const exchangeAt = (nowMs: number, seed = SEED): SyntheticExchange =>
   createSyntheticExchange({ seed, markets, now: () => nowMs });
 
-const established = markets.filter((m) => NOW - m.listedAtMs > 3 * 365 * DAY_MS);
+const established = universe.filter((m) => NOW - m.listedAtMs > 3 * 365 * DAY_MS);
 const byRate = [...established].sort((a, b) => b.tradesPerMinute - a.tradesPerMinute);
 const LIQUID = byRate[0]!;
 const ILLIQUID = byRate.filter((m) => m.quote === "KRW").at(-1)!;
@@ -228,9 +231,9 @@ describe("synthetic exchange", () => {
           expectSameCandles([candle!], rollUp(trades.map(tradeAsCandle), "1m"), `trades->1m ${market.code}`);
           for (const t of trades) {
             expect(onTick(t.price, market.tickSize), `${market.code} ${t.price}`).toBe(true);
-            // Whole units of 1e-8, at least one.
+            // At least Upbit's smallest printable size (sizes are fitted to the minute's volume and
+            // turnover exactly, so they are not whole units of 1e-8).
             expect(t.volume).toBeGreaterThanOrEqual(1e-8);
-            expect(Math.abs(t.volume * 1e8 - Math.round(t.volume * 1e8))).toBeLessThan(1e-3);
           }
           expect(new Set(trades.map((t) => t.sequentialId)).size).toBe(trades.length);
         }
@@ -366,10 +369,12 @@ describe("synthetic exchange", () => {
     expect(days.at(-1)!.timeMs).toBe(bucketStart("1d", listed));
     const months = ex.candles(RECENT.code, "1mo", NOW + 1, 200);
     expect(months.at(-1)!.timeMs).toBe(bucketStart("1mo", listed));
-    const early = ex.trades(RECENT.code, listed - HOUR_MS, listed + 12 * HOUR_MS);
+    // Whole minutes: a candle covers its whole bucket.
+    const twelveHoursIn = bucketStart("1m", listed + 12 * HOUR_MS);
+    const early = ex.trades(RECENT.code, listed - HOUR_MS, twelveHoursIn);
     expect(early.length).toBeGreaterThan(0);
     expect(early[0]!.timestampMs).toBeGreaterThanOrEqual(listed);
-    const firstMinutes = ascending(ex, RECENT, "1m", bucketStart("1m", listed), listed + 12 * HOUR_MS);
+    const firstMinutes = ascending(ex, RECENT, "1m", bucketStart("1m", listed), twelveHoursIn);
     expectSameCandles(firstMinutes, rollUp(early.map(tradeAsCandle), "1m"), "first minutes");
     expect(ex.candles(RECENT.code, "1y", NOW + 1, 10).at(-1)!.open).toBe(early[0]!.price);
   });
@@ -464,6 +469,85 @@ describe("synthetic exchange", () => {
     };
     expect(distinct(LIQUID)).toBeGreaterThan(300);
     expect(distinct(ILLIQUID)).toBeLessThan(10);
+  });
+
+  it("keeps days with one to three trades consistent with their hours, minutes and trades", () => {
+    const ex = exchangeAt(NOW);
+    const days = ex.candles(RARE.code, "1d", NOW + 1, 400);
+    const few = days.filter((d) => d.tradeCount <= 3 && d.timeMs + DAY_MS <= NOW);
+    // Quiet enough to have days without any trade, and many with one, two or three.
+    expect((days[0]!.timeMs - days.at(-1)!.timeMs) / DAY_MS + 1).toBeGreaterThan(days.length + 10);
+    for (const n of [1, 2, 3]) expect(few.filter((d) => d.tradeCount === n).length, `days with ${n} trades`).toBeGreaterThan(3);
+    for (const day of few) {
+      const label = `${RARE.code} ${new Date(day.timeMs).toISOString()}`;
+      const trades = ex.trades(RARE.code, day.timeMs, day.timeMs + DAY_MS);
+      const minutes = ascending(ex, RARE, "1m", day.timeMs, day.timeMs + DAY_MS);
+      const hours = ascending(ex, RARE, "60m", day.timeMs, day.timeMs + DAY_MS);
+      expectSameCandles(minutes, rollUp(trades.map(tradeAsCandle), "1m"), `trades->1m ${label}`);
+      expectSameCandles(hours, rollUp(minutes, "60m"), `1m->60m ${label}`);
+      expectSameCandles([day], rollUp(hours, "1d"), `60m->1d ${label}`);
+      // What n trades can show: one trade is flat; two show nothing beyond their open and close.
+      if (day.tradeCount === 1) expect([day.high, day.low, day.close], label).toEqual([day.open, day.open, day.open]);
+      if (day.tradeCount === 2) {
+        expect(day.high, label).toBe(Math.max(day.open, day.close));
+        expect(day.low, label).toBe(Math.min(day.open, day.close));
+      }
+    }
+  });
+
+  it("makes weeks, months and years of the busiest market the aggregate of its days", () => {
+    const ex = exchangeAt(NOW);
+    const days = ascending(ex, LIQUID, "1d", Date.UTC(2024, 0, 1), NOW + 1);
+    const weeksFrom = Date.UTC(2024, 0, 1); // a Monday
+    expectSameCandles(ascending(ex, LIQUID, "1w", weeksFrom, NOW + 1), rollUp(days, "1w"), "1d->1w");
+    expectSameCandles(ascending(ex, LIQUID, "1mo", weeksFrom, NOW + 1), rollUp(days, "1mo"), "1d->1mo");
+    expectSameCandles(ascending(ex, LIQUID, "1y", weeksFrom, NOW + 1), rollUp(days, "1y"), "1d->1y");
+  });
+
+  it("aggregates exactly at every level, for any market, day and timeframe (fuzz)", () => {
+    const ex = exchangeAt(NOW);
+    const whole = (v: number): boolean => Number(v.toFixed(8)) === v;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: markets.length - 1 }),
+        fc.integer({ min: 0, max: 3 * 365 }),
+        fc.constantFrom<Timeframe>("3m", "10m", "30m", "240m"),
+        fc.integer({ min: 0, max: 23 }),
+        (index, daysAgo, tf, hourOfDay) => {
+          const market = markets[index]!;
+          const day = Math.max(bucketStart("1d", NOW) - daysAgo * DAY_MS, bucketStart("1d", market.listedAtMs));
+          const dayEnd = Math.min(day + DAY_MS, NOW + 1);
+          const label = `${market.code} ${new Date(day).toISOString()}`;
+          const minutes = ascending(ex, market, "1m", day, dayEnd);
+          const hours = ascending(ex, market, "60m", day, dayEnd);
+          expectSameCandles(hours, rollUp(minutes, "60m"), `1m->60m ${label}`);
+          expectSameCandles(ascending(ex, market, tf, day, dayEnd), rollUp(minutes, tf), `1m->${tf} ${label}`);
+          expectSameCandles(ascending(ex, market, "1d", day, dayEnd), rollUp(hours, "1d"), `60m->1d ${label}`);
+          // Trades build the minutes of one hour.
+          const hour = day + hourOfDay * HOUR_MS;
+          if (hour < NOW) {
+            const trades = ex.trades(market.code, hour, hour + HOUR_MS);
+            const hourMinutes = minutes.filter((c) => c.timeMs >= hour && c.timeMs < hour + HOUR_MS);
+            expectSameCandles(hourMinutes, rollUp(trades.map(tradeAsCandle), "1m"), `trades->1m ${label}`);
+          }
+          // Days build the week and the month around this day.
+          for (const big of ["1w", "1mo"] as const) {
+            const start = Math.max(bucketStart(big, day), bucketStart("1d", market.listedAtMs));
+            const end = Math.min(bucketStart(big, day) + 40 * DAY_MS, NOW + 1);
+            const days = ascending(ex, market, "1d", start, end);
+            const [bucket] = ascending(ex, market, big, bucketStart(big, day), end);
+            if (bucket !== undefined) expectSameCandles([bucket], rollUp(days, big).slice(0, 1), `1d->${big} ${label}`);
+          }
+          // Whole buckets (not cut by the listing or by now) have whole units of 1e-8: they print
+          // exactly with Upbit's 8 decimals.
+          const uncut = (c: SimCandle, length: number): boolean => c.timeMs >= market.listedAtMs && c.timeMs + length <= NOW;
+          for (const c of [...minutes.filter((m) => uncut(m, MINUTE_MS)), ...hours.filter((h) => uncut(h, HOUR_MS))]) {
+            expect(whole(c.volume), `${label} ${c.volume}`).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 40, seed: 13 },
+    );
   });
 
   it("rejects unknown markets", () => {
