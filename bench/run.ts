@@ -1,6 +1,7 @@
 // Usage: tsx bench/run.ts [name...]   (no name: every benchmark)
 // Prints each result as JSON, then a table. Exit 0 even when a target is missed (the `ok` column
 // says so), 1 when a benchmark fails, 2 for an unknown name.
+import { runGatewayBench } from "./gateway.bench.js";
 import { runSimExchangeBench } from "./sim-exchange.bench.js";
 import { type Metric, runStorageBench } from "./storage.bench.js";
 
@@ -11,6 +12,7 @@ interface BenchResult {
 const BENCHMARKS: Record<string, (log: (msg: string) => void) => Promise<BenchResult>> = {
   storage: runStorageBench,
   "sim-exchange": runSimExchangeBench,
+  gateway: runGatewayBench,
 };
 
 function format(v: number | undefined, unit = ""): string {

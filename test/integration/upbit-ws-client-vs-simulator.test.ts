@@ -79,8 +79,13 @@ class Recorder {
 }
 
 /** A ticker without what legitimately differs between two messages about the same trade. */
-function tradeView(t: UpbitTicker): Omit<UpbitTicker, "timestampMs" | "streamType"> {
-  const { timestampMs: _stored, streamType: _stream, ...rest } = t;
+/**
+ * What two tickers about the same last trade must share. The 24 h sums roll with the clock: a
+ * snapshot built at connect time and a realtime message built at the trade's time may straddle a
+ * trade leaving the 24 h window, so they are left out, like the message's own time.
+ */
+function tradeView(t: UpbitTicker): Omit<UpbitTicker, "timestampMs" | "streamType" | "accTradePrice24h" | "accTradeVolume24h"> {
+  const { timestampMs: _stored, streamType: _stream, accTradePrice24h: _p24, accTradeVolume24h: _v24, ...rest } = t;
   return rest;
 }
 

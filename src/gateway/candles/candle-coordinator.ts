@@ -8,6 +8,7 @@ import type { Timeframe } from "../../shared/timeframe.js";
 import type { MetaRecorder } from "../response-meta.js";
 import type { LowPriorityGate } from "../scheduler/low-priority-gate.js";
 import { SharedFlights } from "../shared-flight.js";
+import { CoverageCache } from "./coverage-cache.js";
 import { isStoreUnavailableError, type StoreClient, StoreUnavailableError } from "../store-client.js";
 import type { UpbitRestClient } from "../upstream/upbit-rest-client.js";
 import { type CandleQuery, EARLIEST_TIME_MS } from "./candle-request.js";
@@ -51,12 +52,13 @@ interface Flight {
  */
 export class CandleCoordinator {
   private readonly flights = new SharedFlights<Flight>();
+  private readonly coverage = new CoverageCache();
 
   constructor(private readonly deps: CandleCoordinatorDeps) {}
 
   /** The answer's candles, ascending, and whether every bucket of its range is verified. */
   async serve(q: CandleQuery, meta: MetaRecorder, signal: AbortSignal): Promise<{ candles: CandleInit[]; complete: boolean }> {
-    const run = new CandleRun(this.deps, this.flights, q, meta, signal);
+    const run = new CandleRun(this.deps, this.flights, this.coverage, q, meta, signal);
     let candles: CandleInit[];
     try {
       candles = await run.execute(false);
@@ -83,6 +85,7 @@ class CandleRun {
   constructor(
     private readonly deps: CandleCoordinatorDeps,
     private readonly flights: SharedFlights<Flight>,
+    private readonly coverage: CoverageCache,
     private readonly q: CandleQuery,
     private readonly meta: MetaRecorder,
     private readonly signal: AbortSignal,
@@ -160,7 +163,7 @@ class CandleRun {
   /** Makes `[start, end)` verified: fetches the windows the store (or this request) lacks. */
   private async cover(start: number, end: number): Promise<void> {
     if (end <= start) return;
-    let missing = this.memoryOnly ? subtract({ start, end }, this.coveredInMemory()) : (await this.deps.store.missing(this.q.market, this.tf, start, end, { signal: this.signal })).missing;
+    let missing = this.memoryOnly ? subtract({ start, end }, this.coveredInMemory()) : await this.missingInStore(start, end);
     const history = upstreamHistoryStart(this.tf, this.now);
     if (history !== undefined && missing.some((m) => m.start < history)) {
       for (const m of missing) {
@@ -182,6 +185,13 @@ class CandleRun {
     }
   }
 
+  private async missingInStore(start: number, end: number): Promise<Interval[]> {
+    if (this.coverage.covers(this.q.market, this.tf, start, end)) return [];
+    const { missing, covered } = await this.deps.store.missing(this.q.market, this.tf, start, end, { signal: this.signal });
+    this.coverage.learn(this.q.market, this.tf, covered);
+    return missing;
+  }
+
   /** One window, fetched once however many requests need it at the same time. */
   private async fetchShared(w: CandleWindow): Promise<Flight | undefined> {
     const key = `${this.q.market}|${this.tf}|${w.start}|${w.end}`;
@@ -196,6 +206,7 @@ class CandleRun {
       if (this.memoryOnly) return { window, stored: false };
       try {
         await this.deps.store.write([{ market: this.q.market, timeframe: this.tf, candles: window.candles, verified: [window.verified] }], { signal });
+        this.coverage.learn(this.q.market, this.tf, [window.verified]);
         return { window, stored: true };
       } catch (e) {
         if (isStoreUnavailableError(e)) return { window, stored: false };
@@ -245,7 +256,7 @@ class CandleRun {
   private async knownBack(start: number, end: number): Promise<boolean> {
     if (end <= start) return true;
     if (this.memoryOnly) return containsRange(this.coveredInMemory(), start, end);
-    return (await this.deps.store.missing(this.q.market, this.tf, start, end, { signal: this.signal })).missing.length === 0;
+    return (await this.missingInStore(start, end)).length === 0;
   }
 
   /** The close before `start`, when everything between it and `start` is verified. */

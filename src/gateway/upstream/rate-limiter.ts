@@ -13,10 +13,14 @@ import { UpstreamAbortError, UpstreamBlockedError, UpstreamUnavailableError } fr
  * `limit` of ours. The price is throughput: each slot cycles once per (latency + 1 s + slack).
  * Every permit must therefore be released (`release`, or one of the `on*` reports).
  *
- * Priorities: waiters are served CRITICAL, HIGH, NORMAL, LOW, FIFO within one priority. Only
- * CRITICAL may use the last `criticalReserve` requests of a window, so a burst of lower-priority
- * work always leaves room for it; LOW additionally leaves `lowHeadroom` requests to HIGH/NORMAL
- * and, being last in line, only goes when nobody else waits.
+ * Priorities: waiters are served CRITICAL, HIGH, NORMAL, LOW, FIFO within one priority. While
+ * a group has CRITICAL callers (one seen within `criticalReserveIdleMs`), only they may use the
+ * last `criticalReserve` requests of a window, so a burst of lower-priority work always leaves
+ * room for them; a group without CRITICAL traffic lends that share to the others, so a backtest
+ * can use the whole budget, and the first CRITICAL caller after a quiet spell waits at most for
+ * the next slot to free (about 1/limit s at full load) and arms the reserve again. LOW
+ * additionally leaves `lowHeadroom` requests to HIGH/NORMAL and, being last in line, only goes
+ * when nobody else waits; a LOW caller waiting `lowAgingMs` queues as NORMAL.
  */
 
 export type Priority = "CRITICAL" | "HIGH" | "NORMAL" | "LOW";
@@ -43,6 +47,8 @@ export interface RateLimiterOptions {
   windowSlackMs?: number;
   /** Requests of each window only CRITICAL callers may use. Default 2. */
   criticalReserve?: number;
+  /** The reserve is held while a CRITICAL caller was seen this recently, and lent out after. Default 60,000 ms. */
+  criticalReserveIdleMs?: number;
   /** Further requests of each window LOW callers leave to HIGH and NORMAL. Default 0. */
   lowHeadroom?: number;
   /** A LOW caller that waited this long queues as NORMAL, so LOW never starves. Default 10,000 ms. */
@@ -161,6 +167,8 @@ class GroupState {
   /** First grant after the current block began; 418s of earlier grants do not escalate it. */
   blockFirstSeq = 0;
   consecutive418 = 0;
+  /** When a CRITICAL caller last asked; the reserve is held while this is recent. */
+  lastCriticalAt = Number.NEGATIVE_INFINITY;
   cancelTimer: (() => void) | undefined;
 
   constructor(readonly limit: number) {}
@@ -184,6 +192,7 @@ export class RateLimiter {
       safetyMargin: options.safetyMargin ?? 0,
       windowSlackMs: options.windowSlackMs ?? 50,
       criticalReserve: options.criticalReserve ?? 2,
+      criticalReserveIdleMs: options.criticalReserveIdleMs ?? 60_000,
       lowHeadroom: options.lowHeadroom ?? 0,
       lowAgingMs: options.lowAgingMs ?? 10_000,
       rateLimitBackoffBaseMs: options.rateLimitBackoffBaseMs ?? 1_000,
@@ -223,6 +232,7 @@ export class RateLimiter {
     const state = this.state(group);
     const now = this.opts.now();
     if (now < state.blockedUntil) return Promise.reject(new UpstreamBlockedError(group, group, state.blockedUntil));
+    if (priority === "CRITICAL") state.lastCriticalAt = now;
     return new Promise<RatePermit>((resolve, reject) => {
       const onAbort = () => {
         // An aged LOW waiter may have moved to the NORMAL queue.
@@ -352,10 +362,11 @@ export class RateLimiter {
   }
 
   /** Grants of one window a caller of `priority` may fill. */
-  private capacity(state: GroupState, priority: Priority): number {
+  private capacity(state: GroupState, priority: Priority, now: number): number {
     const usable = state.limit - this.opts.safetyMargin;
     if (priority === "CRITICAL") return usable;
-    return usable - this.opts.criticalReserve - (priority === "LOW" ? this.opts.lowHeadroom : 0);
+    const reserved = now - state.lastCriticalAt <= this.opts.criticalReserveIdleMs ? this.opts.criticalReserve : 0;
+    return usable - reserved - (priority === "LOW" ? this.opts.lowHeadroom : 0);
   }
 
   private expire(state: GroupState, now: number): void {
@@ -430,7 +441,7 @@ export class RateLimiter {
    * when that depends on requests still in flight (their release pumps again).
    */
   private readyAt(state: GroupState, priority: Priority, now: number): number {
-    const cap = this.capacity(state, priority);
+    const cap = this.capacity(state, priority, now);
     const start = Math.max(now, state.pausedUntil);
     const excess = state.slots.size - cap;
     if (excess < 0) return start;

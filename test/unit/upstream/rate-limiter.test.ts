@@ -18,7 +18,8 @@ import { FakeClock, flush } from "../../support/fake-clock.js";
  */
 function setup(options: RateLimiterOptions = {}, { autoRelease = true } = {}) {
   const clock = new FakeClock();
-  const limiter = new RateLimiter({ now: clock.now, schedule: clock.schedule, random: () => 0, ...options });
+  // The reserve held throughout unless a test is about lending it out.
+  const limiter = new RateLimiter({ now: clock.now, schedule: clock.schedule, random: () => 0, criticalReserveIdleMs: Number.POSITIVE_INFINITY, ...options });
   const grants: Array<{ priority: Priority; at: number; id: number; permit: RatePermit }> = [];
   const failures: Array<{ id: number; error: unknown }> = [];
   let nextId = 0;
@@ -240,6 +241,40 @@ describe("RateLimiter priorities", () => {
     expect(grants.map((g) => g.priority)).toEqual([...Array<string>(5).fill("LOW"), "NORMAL", "NORMAL", "NORMAL"]);
     await clock.advance(1_050);
     expect(grants.slice(8).map((g) => g.priority)).toEqual(["NORMAL", "LOW", "LOW", "LOW", "LOW"]);
+  });
+});
+
+describe("RateLimiter lending the CRITICAL reserve", () => {
+  it("lends the reserve to others while the group has no CRITICAL caller, and holds it again once one comes", async () => {
+    const { clock, grants, acquire } = setup({ limitPerSecond: 10, criticalReserve: 2, criticalReserveIdleMs: 60_000 });
+    for (let i = 0; i < 12; i++) acquire("LOW");
+    await flush();
+    // No CRITICAL traffic: LOW may use all 10.
+    expect(grants).toHaveLength(10);
+    const critical = acquire("CRITICAL");
+    await clock.advance(1_050);
+    // The CRITICAL caller got the first slot to free, ahead of the two LOW still waiting...
+    expect(grants[10]).toMatchObject({ id: critical.id, priority: "CRITICAL" });
+    // ...and from then on the reserve is held: LOW fills only 8 of the window.
+    for (let i = 0; i < 12; i++) acquire("LOW");
+    await clock.advance(1_050);
+    const t = grants[10]!.at;
+    const window = grants.filter((g) => g.at >= t && g.at < t + 1_050);
+    expect(window.filter((g) => g.priority === "LOW")).toHaveLength(7);
+  });
+
+  it("lends it out again after criticalReserveIdleMs without CRITICAL callers", async () => {
+    const { clock, grants, acquire } = setup({ limitPerSecond: 10, criticalReserve: 2, criticalReserveIdleMs: 5_000 });
+    await acquire("CRITICAL").permit;
+    await clock.advance(1_050);
+    for (let i = 0; i < 10; i++) acquire("LOW");
+    await flush();
+    expect(grants.filter((g) => g.priority === "LOW")).toHaveLength(8);
+    await clock.advance(5_000);
+    for (let i = 0; i < 10; i++) acquire("LOW");
+    await clock.advance(10);
+    const last = grants.filter((g) => g.at >= clock.now() - 10);
+    expect(last).toHaveLength(10);
   });
 });
 
