@@ -12,8 +12,8 @@
  * Each phase checks its answers (counts, zero upstream calls when warm, what the store holds) and
  * the simulator's counters (zero 429s, never above the limit in any second).
  */
+import { machineInfo } from "./machine-info.js";
 import { performance } from "node:perf_hooks";
-import { cpus, totalmem } from "node:os";
 import { setTimeout as delay } from "node:timers/promises";
 import { type GetCandlesResponse, MarketDataService, Priority, Timeframe } from "../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { loadGatewayConfig } from "../src/gateway/config.js";
@@ -30,8 +30,6 @@ const MINUTE = 60_000;
 const CELL_MS = 200 * MINUTE;
 /** Upbit's quotation limit, per group per second; the simulator's and the gateway limiter's default. */
 const RATE_LIMIT = 10;
-/** The gateway limiter's default `criticalReserve` (src/gateway/upstream/rate-limiter.ts): requests per window only CRITICAL may use. */
-const CRITICAL_RESERVE = 2;
 /** Above the default 20,000, so the 30-day fetch is one GetCandles request. */
 const MAX_UNARY_CANDLES = 50_000;
 
@@ -62,10 +60,9 @@ export interface GatewayBenchResult {
   benchmark: "gateway";
   startedAt: string;
   durationS: number;
-  machine: { cpuModel: string; cpus: number; totalMemGiB: number; node: string; platform: string };
+  machine: ReturnType<typeof machineInfo>;
   params: {
     rateLimitPerSecond: number;
-    criticalReserve: number;
     maxUnaryCandles: number;
     warm: { market: string; count: number; endMs: number; warmup: number; rounds: number; callsPerRound: number };
     cold: { market: string; buckets: number; startMs: number; endMs: number; requests: "one GetCandles range request, PRIORITY_LOW" };
@@ -77,9 +74,7 @@ export interface GatewayBenchResult {
     upstreamCalls: number;
     metaUpstreamCalls: number;
     floorS: number;
-    budgetFloorS: number;
     ratioToFloor: number;
-    ratioToBudget: number;
     candles: number;
     storedInRange: number;
     complete: boolean;
@@ -222,7 +217,6 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
     if (cold.candles.length === 0 || cold.candles.length > COLD_BUCKETS) throw new Error(`cold fetch answered ${cold.candles.length} candles for ${COLD_BUCKETS} buckets`);
     const coldWallS = coldMs / 1000;
     const floorS = coldCalls / RATE_LIMIT;
-    const budgetFloorS = coldCalls / (RATE_LIMIT - CRITICAL_RESERVE);
 
     // 3. CRITICAL GetTickers at a steady pace, alone, then under a LOW 30-day fetch of another market.
     const markets = (await client.listMarkets({ quoteCurrencies: ["KRW"] })).markets
@@ -298,7 +292,6 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
     const warmP50Ratio = warmGateway.p50Ms / warmDaemon.p50Ms;
     const warmP99Ratio = warmGateway.p99Ms / warmDaemon.p99Ms;
     const ratioToFloor = coldWallS / floorS;
-    const ratioToBudget = coldWallS / budgetFloorS;
     const criticalP50Ratio = withLow.p50Ms / alone.p50Ms;
     const criticalP99Ratio = withLow.p99Ms / alone.p99Ms;
     const coldMaxPerSecond = maxPerSecond(coldTraffic);
@@ -307,29 +300,26 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
 
     const targets = [
       { name: "warm GetCandles 1000 p99 ms", target: `< ${WARM_TARGET_P99_MS}`, value: warmGateway.p99Ms, ok: warmGateway.p99Ms < WARM_TARGET_P99_MS },
-      { name: "cold 30d fetch / budget floor", target: `<= ${COLD_TARGET_RATIO}`, value: ratioToBudget, ok: ratioToBudget <= COLD_TARGET_RATIO },
       { name: "cold 30d fetch / rate-limit floor", target: `<= ${COLD_TARGET_RATIO}`, value: ratioToFloor, ok: ratioToFloor <= COLD_TARGET_RATIO },
       { name: "cold 30d fetch max requests/s", target: `<= ${RATE_LIMIT}`, value: coldMaxPerSecond, ok: coldMaxPerSecond <= RATE_LIMIT },
       { name: "CRITICAL p99 with LOW / alone", target: `<= ${CRITICAL_TARGET_RATIO}`, value: criticalP99Ratio, ok: criticalP99Ratio <= CRITICAL_TARGET_RATIO },
       { name: "CRITICAL-under-LOW max requests/s", target: `<= ${RATE_LIMIT}`, value: criticalMaxPerSecond, ok: criticalMaxPerSecond <= RATE_LIMIT },
       { name: "429s", target: "= 0", value: total429, ok: total429 === 0 },
     ];
-    const budget = RATE_LIMIT - CRITICAL_RESERVE;
     const metrics: Metric[] = [
       { name: "warm GetCandles 1000 p50 (vs daemon)", unit: "ms", value: warmGateway.p50Ms, baseline: warmDaemon.p50Ms, ratio: warmP50Ratio },
       { name: "warm GetCandles 1000 p99 (vs daemon)", unit: "ms", value: warmGateway.p99Ms, baseline: warmDaemon.p99Ms, ratio: warmP99Ratio, target: `< ${WARM_TARGET_P99_MS} ms`, ok: targets[0]!.ok },
       { name: "warm GetCandles 1000 max (vs daemon)", unit: "ms", value: warmGateway.maxMs, baseline: warmDaemon.maxMs },
       { name: "warm GetCandles 1000 server_ms p50", unit: "ms", value: quantile([...serverMs].sort((a, b) => a - b), 0.5) },
-      { name: `cold 30d 1m s (vs ${coldCalls} calls / ${budget}/s)`, unit: "s", value: coldWallS, baseline: budgetFloorS, ratio: ratioToBudget, target: `ratio <= ${COLD_TARGET_RATIO}`, ok: targets[1]!.ok },
-      { name: `cold 30d 1m s (vs ${coldCalls} calls / ${RATE_LIMIT}/s)`, unit: "s", value: coldWallS, baseline: floorS, ratio: ratioToFloor, target: `ratio <= ${COLD_TARGET_RATIO}`, ok: targets[2]!.ok },
-      { name: "cold 30d 1m max requests/s", unit: "", value: coldMaxPerSecond, target: `<= ${RATE_LIMIT}`, ok: targets[3]!.ok },
+      { name: `cold 30d 1m s (vs ${coldCalls} calls / ${RATE_LIMIT}/s)`, unit: "s", value: coldWallS, baseline: floorS, ratio: ratioToFloor, target: `ratio <= ${COLD_TARGET_RATIO}`, ok: targets[1]!.ok },
+      { name: "cold 30d 1m max requests/s", unit: "", value: coldMaxPerSecond, target: `<= ${RATE_LIMIT}`, ok: targets[2]!.ok },
       { name: "cold 30d 1m candles (vs stored)", unit: "", value: cold.candles.length, baseline: storedInRange, ratio: cold.candles.length / storedInRange },
-      { name: "429s (cold fetch + CRITICAL/LOW)", unit: "", value: total429, target: "= 0", ok: targets[6]!.ok },
+      { name: "429s (cold fetch + CRITICAL/LOW)", unit: "", value: total429, target: "= 0", ok: targets[5]!.ok },
       { name: "CRITICAL GetTickers p50 (LOW vs alone)", unit: "ms", value: withLow.p50Ms, baseline: alone.p50Ms, ratio: criticalP50Ratio },
-      { name: "CRITICAL GetTickers p99 (LOW vs alone)", unit: "ms", value: withLow.p99Ms, baseline: alone.p99Ms, ratio: criticalP99Ratio, target: `ratio <= ${CRITICAL_TARGET_RATIO}`, ok: targets[4]!.ok },
+      { name: "CRITICAL GetTickers p99 (LOW vs alone)", unit: "ms", value: withLow.p99Ms, baseline: alone.p99Ms, ratio: criticalP99Ratio, target: `ratio <= ${CRITICAL_TARGET_RATIO}`, ok: targets[3]!.ok },
       { name: "CRITICAL GetTickers max (LOW vs alone)", unit: "ms", value: withLow.maxMs, baseline: alone.maxMs },
       { name: "CRITICAL cache-hit p99 (LOW vs alone)", unit: "ms", value: withLow.cacheOnly.p99Ms, baseline: alone.cacheOnly.p99Ms, ratio: withLow.cacheOnly.p99Ms / alone.cacheOnly.p99Ms },
-      { name: "CRITICAL/LOW max requests/s", unit: "", value: criticalMaxPerSecond, target: `<= ${RATE_LIMIT}`, ok: targets[5]!.ok },
+      { name: "CRITICAL/LOW max requests/s", unit: "", value: criticalMaxPerSecond, target: `<= ${RATE_LIMIT}`, ok: targets[4]!.ok },
       { name: "LOW candle calls/s during window", unit: "", value: lowCallsInWindow / ((windowEnd - windowStart) / 1000) },
       { name: "window overlapped by LOW (%)", unit: "", value: overlap * 100 },
     ];
@@ -339,16 +329,9 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
       benchmark: "gateway",
       startedAt: startedAt.toISOString(),
       durationS: (performance.now() - t0) / 1000,
-      machine: {
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        cpus: cpus().length,
-        totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
-      },
+      machine: machineInfo(),
       params: {
         rateLimitPerSecond: RATE_LIMIT,
-        criticalReserve: CRITICAL_RESERVE,
         maxUnaryCandles: MAX_UNARY_CANDLES,
         warm: { market: WARM_MARKET, count: WARM_COUNT, endMs: warmEnd, warmup: WARM_WARMUP, rounds: WARM_ROUNDS, callsPerRound: WARM_CALLS_PER_ROUND },
         cold: { market: COLD_MARKET, buckets: COLD_BUCKETS, startMs: coldStart, endMs: coldEnd, requests: "one GetCandles range request, PRIORITY_LOW" },
@@ -360,9 +343,7 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
         upstreamCalls: coldCalls,
         metaUpstreamCalls: cold.meta?.upstreamCalls ?? 0,
         floorS,
-        budgetFloorS,
         ratioToFloor,
-        ratioToBudget,
         candles: cold.candles.length,
         storedInRange,
         complete: cold.meta?.complete ?? false,

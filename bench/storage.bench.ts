@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
@@ -13,6 +13,7 @@ import { columnsFromWire, columnsToWire } from "../src/shared/candle-columns-wir
 import { createGrpcClient, type GrpcClient } from "../src/shared/grpc/client.js";
 import { appendCandles, CHUNK_ROWS, copyCandleChunk } from "../src/storage-daemon/duckdb-vectors.js";
 import { migrate } from "../src/storage-daemon/migrations.js";
+import { machineInfo } from "./machine-info.js";
 
 const ROWS = 1_000_000;
 const WRITE_BATCH = 100_000;
@@ -53,7 +54,7 @@ export interface StorageBenchResult {
   benchmark: "storage";
   startedAt: string;
   durationS: number;
-  machine: { cpuModel: string; cpus: number; totalMemGiB: number; node: string; platform: string };
+  machine: ReturnType<typeof machineInfo>;
   params: { rows: number; writeBatch: number; writesInFlight: number; latestN: number; latestCalls: number; latestWarmup: number; repeats: number };
   ingest: {
     baselineRowsPerS: number;
@@ -421,13 +422,7 @@ export async function runStorageBench(log: (msg: string) => void = () => undefin
       benchmark: "storage",
       startedAt: startedAt.toISOString(),
       durationS: (performance.now() - t0) / 1000,
-      machine: {
-        cpuModel: cpus()[0]?.model ?? "unknown",
-        cpus: cpus().length,
-        totalMemGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-        node: process.version,
-        platform: `${process.platform}-${process.arch}`,
-      },
+      machine: machineInfo(),
       params: { rows: ROWS, writeBatch: WRITE_BATCH, writesInFlight: WRITES_IN_FLIGHT, latestN: LATEST_N, latestCalls: LATEST_CALLS, latestWarmup: LATEST_WARMUP, repeats: REPEATS },
       ingest: {
         baselineRowsPerS: baselineIngestRate,
