@@ -1,7 +1,8 @@
 /**
- * The gateway end to end: the simulator and the storage daemon each in their own process, the
- * gateway in this one, reached through a real gRPC client on loopback. Upbit's real limit
- * (10 requests/s per group) on both the simulator and the gateway's limiter.
+ * The gateway end to end as users run it: the simulator in its own process, the gateway as
+ * `npm start` runs it (its own process, with the storage daemon as its sidecar), reached through a
+ * real gRPC client on loopback from this process. Upbit's real limit (10 requests/s per group) on
+ * both the simulator and the gateway's limiter.
  *
  * 1. Warm GetCandles 1,000: latency once cached, against the daemon's own read of the same rows.
  * 2. Cold 30-day 1-minute fetch at LOW: wall time against the rate-limit floor, zero 429s.
@@ -12,21 +13,21 @@
  * Each phase checks its answers (counts, zero upstream calls when warm, what the store holds) and
  * the simulator's counters (zero 429s, never above the limit in any second).
  */
-import { machineInfo } from "./machine-info.js";
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { type GetCandlesResponse, MarketDataService, Priority, Timeframe } from "../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import { loadGatewayConfig } from "../src/gateway/config.js";
-import { createGateway, type Gateway } from "../src/gateway/gateway.js";
 import { columnsFromWire } from "../src/shared/candle-columns-wire.js";
 import { createGrpcClient } from "../src/shared/grpc/client.js";
-import { silentLogger } from "../src/shared/logger.js";
-import { type DaemonProcess, removeDir, startDaemon, stopDaemon, tempDir } from "../test/support/daemon-process.js";
+import { StorageService } from "../src/gen/backbone/storage/v1/storage_pb.js";
+import { removeDir, tempDir } from "../test/support/daemon-process.js";
+import { launchListening, type ListeningProcess } from "./listening-process.js";
+import { machineInfo } from "./machine-info.js";
 import { type GroupTraffic, launchSimulator, type SimProcess } from "./sim-process.js";
 import type { Latency, Metric } from "./storage.bench.js";
 
 const MINUTE = 60_000;
 /** Upbit's page size: the gateway plans windows on a grid of 200-bucket cells. */
+const GATEWAY_MAIN = new URL("../src/gateway/main.ts", import.meta.url).pathname;
 const CELL_MS = 200 * MINUTE;
 /** Upbit's quotation limit, per group per second; the simulator's and the gateway limiter's default. */
 const RATE_LIMIT = 10;
@@ -144,31 +145,29 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
 
   const dataDir = tempDir("mdb-bench-gateway-");
   let sim: SimProcess | undefined;
-  let daemon: DaemonProcess | undefined;
-  let gateway: Gateway | undefined;
+  let gateway: ListeningProcess | undefined;
   const clients: { close(): void }[] = [];
   let failed = true;
   try {
     log("starting simulator, daemon and gateway");
     sim = await launchSimulator(["--port", "0", "--rate-limit", String(RATE_LIMIT)]);
-    daemon = await startDaemon(dataDir);
-    const config = loadGatewayConfig({
+    // `npm start` as a user runs it (gateway process, daemon sidecar), with Upbit's limits.
+    gateway = await launchListening(GATEWAY_MAIN, [], {
       BACKBONE_LISTEN: "127.0.0.1:0",
-      BACKBONE_STORAGE_LISTEN: daemon.address,
+      BACKBONE_STORAGE_LISTEN: "127.0.0.1:0",
       BACKBONE_DATA_DIR: dataDir,
       BACKBONE_MAX_CANDLES: String(MAX_UNARY_CANDLES),
       UPBIT_REST_URL: sim.restUrl,
       UPBIT_WS_URL: sim.wsUrl,
     });
-    // The Upbit client and its limiter are the gateway's own, built from the config: Upbit's limits.
-    gateway = createGateway(config, { log: silentLogger });
-    const address = await gateway.start();
+    const address = String(gateway.listening.address);
     const client = createGrpcClient(MarketDataService, address);
     clients.push(client);
     // Bulk answers (MBs) travel on their own connection, as a separate backtester's would.
     const bulkClient = createGrpcClient(MarketDataService, address, { "grpc.use_local_subchannel_pool": 1 });
     clients.push(bulkClient);
-    const store = daemon.client;
+    const store = createGrpcClient(StorageService, String(gateway.listening.storageAddress));
+    clients.push(store);
 
     // 1. Warm GetCandles 1,000 against the daemon's GetLatestCandles of the same rows.
     log(`warm GetCandles ${WARM_COUNT} ${WARM_MARKET}`);
@@ -367,9 +366,8 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
     // Clean up everything; a cleanup error is reported only when the run itself succeeded.
     for (const c of clients) c.close();
     try {
-      await gateway?.stop();
-      const code = daemon === undefined ? 0 : await stopDaemon(daemon);
-      if (code !== 0 && !failed) throw new Error(`storage daemon exited with ${code}:\n${daemon?.stderr()}`);
+      const code = gateway === undefined ? 0 : await gateway.stop();
+      if (code !== 0 && !failed) throw new Error(`gateway exited with ${code}`);
     } finally {
       await sim?.stop();
       removeDir(dataDir);

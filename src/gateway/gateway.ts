@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { MarketDataService } from "../gen/backbone/marketdata/v1/market_data_pb.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
+import { encodeCandlesAnswer } from "./candles/candles-response-encoding.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDeps } from "./gateway-deps.js";
 import { addHealthAndReflection } from "./health-and-reflection.js";
@@ -47,7 +48,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
   const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), lowGate, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
-  server.addService(grpcServiceDefinition(MarketDataService), marketDataService(deps, shutdown.signal));
+  server.addService(grpcServiceDefinition(MarketDataService, { getCandles: encodeCandlesAnswer }), marketDataService(deps, shutdown.signal));
   const health = addHealthAndReflection(server);
   return {
     deps,

@@ -1,12 +1,12 @@
-import { create } from "@bufbuild/protobuf";
-import { type GetCandlesRequest, type GetCandlesResponse, GetCandlesResponseSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
+import type { GetCandlesRequest } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import type { CallContext } from "../../shared/grpc/handlers.js";
 import type { GatewayDeps } from "../gateway-deps.js";
 import { MetaRecorder } from "../response-meta.js";
 import { CandleCoordinator } from "./candle-coordinator.js";
 import { parseCandleQuery } from "./candle-request.js";
+import type { CandlesAnswer } from "./candles-response-encoding.js";
 
-export function createGetCandles(deps: GatewayDeps): (req: GetCandlesRequest, ctx: CallContext) => Promise<GetCandlesResponse> {
+export function createGetCandles(deps: GatewayDeps): (req: GetCandlesRequest, ctx: CallContext) => Promise<CandlesAnswer> {
   const coordinator = new CandleCoordinator({
     upbit: deps.upbit,
     lowGate: deps.lowGate,
@@ -22,6 +22,7 @@ export function createGetCandles(deps: GatewayDeps): (req: GetCandlesRequest, ct
     if (upstreamCalls > 0) meta.servedFromUpstream(upstreamCalls);
     await deps.markets.require(query.market, "market", query.priority, ctx.signal);
     const { candles, complete } = await coordinator.serve(query, meta, ctx.signal);
-    return create(GetCandlesResponseSchema, { candles, meta: meta.init(complete) });
+    // Encoded by `encodeCandlesAnswer` (see gateway.ts), not by reflection.
+    return { candles, meta: meta.build(complete) };
   };
 }

@@ -43,7 +43,7 @@ export interface RateLimiterOptions {
    * a little differently. Default 0.
    */
   safetyMargin?: number;
-  /** Added to the 1 s a slot stays taken after its request completed: margin for clock steps and timer rounding. Default 50 ms. */
+  /** Added to the 1 s a slot stays taken after its request completed: margin for clock steps and timer rounding. Default 20 ms. */
   windowSlackMs?: number;
   /** Requests of each window only CRITICAL callers may use. Default 2. */
   criticalReserve?: number;
@@ -190,7 +190,7 @@ export class RateLimiter {
       limitPerSecond: options.limitPerSecond ?? 10,
       groupLimits: options.groupLimits ?? {},
       safetyMargin: options.safetyMargin ?? 0,
-      windowSlackMs: options.windowSlackMs ?? 50,
+      windowSlackMs: options.windowSlackMs ?? 20,
       criticalReserve: options.criticalReserve ?? 2,
       criticalReserveIdleMs: options.criticalReserveIdleMs ?? 60_000,
       lowHeadroom: options.lowHeadroom ?? 0,

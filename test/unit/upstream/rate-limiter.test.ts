@@ -18,8 +18,8 @@ import { FakeClock, flush } from "../../support/fake-clock.js";
  */
 function setup(options: RateLimiterOptions = {}, { autoRelease = true } = {}) {
   const clock = new FakeClock();
-  // The reserve held throughout unless a test is about lending it out.
-  const limiter = new RateLimiter({ now: clock.now, schedule: clock.schedule, random: () => 0, criticalReserveIdleMs: Number.POSITIVE_INFINITY, ...options });
+  // The reserve held throughout unless a test is about lending it out; windows of 1,050 ms.
+  const limiter = new RateLimiter({ now: clock.now, schedule: clock.schedule, random: () => 0, criticalReserveIdleMs: Number.POSITIVE_INFINITY, windowSlackMs: 50, ...options });
   const grants: Array<{ priority: Priority; at: number; id: number; permit: RatePermit }> = [];
   const failures: Array<{ id: number; error: unknown }> = [];
   let nextId = 0;
