@@ -3,6 +3,7 @@ import { positiveIntFrom } from "../shared/env-vars.js";
 import { ConfigError } from "../shared/errors.js";
 import { checkListenAddress } from "../shared/listen-address.js";
 import { type LogLevel, logLevelFrom } from "../shared/logger.js";
+import type { RealtimeHubTuning } from "./realtime/realtime-hub.js";
 import { loadUpstreamConfig, type UpstreamConfig } from "./upstream/upstream-config.js";
 
 /** Everything the gateway can be told; every field is documented in the README. */
@@ -21,6 +22,8 @@ export interface GatewayConfig {
   maxRequestBytes: number;
   /** Upstream candle windows fetched at once per request. Default 8 (`BACKBONE_FETCH_PARALLELISM`). */
   fetchParallelism: number;
+  /** Live-stream hub tuning (`BACKBONE_STREAM_GRACE_MS`, `BACKBONE_AUTO_SUBSCRIBE_READS`, `BACKBONE_AUTO_SUBSCRIBE_WINDOW_MS`). */
+  realtime: Pick<RealtimeHubTuning, "graceMs" | "autoSubscribe">;
   /** `info`, `warn`, `error` or `silent`. Default `info` (`BACKBONE_LOG_LEVEL`). */
   logLevel: LogLevel;
 }
@@ -38,6 +41,13 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
     maxUnaryCandles: positiveIntFrom(env, "BACKBONE_MAX_CANDLES", 20_000),
     maxRequestBytes: positiveIntFrom(env, "BACKBONE_MAX_REQUEST_BYTES", 1024 * 1024),
     fetchParallelism: positiveIntFrom(env, "BACKBONE_FETCH_PARALLELISM", 8),
+    realtime: {
+      graceMs: positiveIntFrom(env, "BACKBONE_STREAM_GRACE_MS", 10_000),
+      autoSubscribe: {
+        reads: positiveIntFrom(env, "BACKBONE_AUTO_SUBSCRIBE_READS", 5),
+        windowMs: positiveIntFrom(env, "BACKBONE_AUTO_SUBSCRIBE_WINDOW_MS", 10_000),
+      },
+    },
     logLevel: logLevelFrom(env),
   };
 }

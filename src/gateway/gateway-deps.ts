@@ -1,6 +1,7 @@
 import type { Logger } from "../shared/logger.js";
 import type { GatewayConfig } from "./config.js";
 import type { MarketCatalog } from "./market-catalog.js";
+import type { RealtimeHub } from "./realtime/realtime-hub.js";
 import type { LowPriorityGate } from "./scheduler/low-priority-gate.js";
 import type { StoreClient } from "./store-client.js";
 import type { UpbitRestClient } from "./upstream/upbit-rest-client.js";
@@ -13,6 +14,8 @@ export interface GatewayDeps {
   readonly markets: MarketCatalog;
   /** The PROTECTED path LOW upstream calls pass first. */
   readonly lowGate: LowPriorityGate;
+  /** The shared upstream WebSocket: live streams, the realtime cache feed, smart routing. */
+  readonly hub: RealtimeHub;
   readonly now: () => number;
   readonly log: Logger;
 }

@@ -8,6 +8,7 @@ import type { GatewayDeps } from "./gateway-deps.js";
 import { addHealthAndReflection } from "./health-and-reflection.js";
 import { MarketCatalog } from "./market-catalog.js";
 import { marketDataService } from "./market-data-service.js";
+import { RealtimeHub, type RealtimeHubTuning } from "./realtime/realtime-hub.js";
 import { StoreClient } from "./store-client.js";
 import { EventLoopLag } from "./scheduler/event-loop-lag.js";
 import { LowPriorityGate } from "./scheduler/low-priority-gate.js";
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** Replaces the Upbit client built from `config.upstream` (tests pass tuned limiters). */
   upbit?: UpbitRestClient;
+  /** Realtime hub tuning (grace period, auto-subscription threshold, ...); defaults otherwise. */
+  realtime?: Partial<RealtimeHubTuning>;
 }
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions): Gateway {
@@ -45,7 +48,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
       }),
     eventLoopLagMs: () => lag.currentMs,
   });
-  const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), lowGate, now, log: options.log };
+  const hub = new RealtimeHub({ url: config.upstream.wsUrl, store, log: options.log, now, ...config.realtime, ...options.realtime });
+  const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), lowGate, hub, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
   server.addService(grpcServiceDefinition(MarketDataService, { getCandles: encodeCandlesAnswer }), marketDataService(deps, shutdown.signal));
@@ -67,6 +71,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
       health.shuttingDown();
       // New calls are refused at once; calls in flight get `graceMs` to finish, then are cancelled.
       const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      // Streams never finish by themselves: closing the hub ends them (UNAVAILABLE), so they drain.
+      const hubClosed = deps.hub.close();
       let timer: NodeJS.Timeout | undefined;
       const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
       await Promise.race([drained, graceOver]);
@@ -75,6 +81,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
       server.forceShutdown();
       lag.stop();
       store.close();
+      await hubClosed;
       await upbit.close();
     },
   };

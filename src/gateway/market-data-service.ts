@@ -1,8 +1,10 @@
 import type { UntypedServiceImplementation } from "@grpc/grpc-js";
 import { MarketDataService } from "../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CallContext, unary } from "../shared/grpc/handlers.js";
+import { type CallContext, type Send, serverStream, unary } from "../shared/grpc/handlers.js";
 import { createGetCandles } from "./candles/get-candles.js";
 import type { GatewayDeps } from "./gateway-deps.js";
+import { createStreamOrderbooks } from "./realtime/stream-orderbooks.js";
+import { createStreamTickers } from "./realtime/stream-tickers.js";
 import { createSnapshotHandlers } from "./snapshots/snapshot-handlers.js";
 import { unimplementedMarketDataService } from "./unimplemented-market-data-service.js";
 import { upstreamFailureStatus } from "./upstream-status.js";
@@ -15,6 +17,10 @@ export function marketDataService(deps: GatewayDeps, shutdown: AbortSignal): Unt
     <Req, Res>(fn: (req: Req, ctx: CallContext) => Promise<Res>) =>
     (req: Req, ctx: CallContext): Promise<Res> =>
       fn(req, ctx).catch((e: unknown) => Promise.reject(upstreamFailureStatus(e, deps.now())));
+  const handleStream =
+    <Req, Res>(fn: (req: Req, send: Send<Res>, ctx: CallContext) => Promise<void>) =>
+    (req: Req, send: Send<Res>, ctx: CallContext): Promise<void> =>
+      fn(req, send, ctx).catch((e: unknown) => Promise.reject(upstreamFailureStatus(e, deps.now())));
   const snapshots = createSnapshotHandlers(deps);
   return {
     ...unimplementedMarketDataService(),
@@ -23,5 +29,7 @@ export function marketDataService(deps: GatewayDeps, shutdown: AbortSignal): Unt
     getOrderbooks: unary(deps.log, name("GetOrderbooks"), shutdown, handle(snapshots.getOrderbooks)),
     getTrades: unary(deps.log, name("GetTrades"), shutdown, handle(snapshots.getTrades)),
     getCandles: unary(deps.log, name("GetCandles"), shutdown, handle(createGetCandles(deps))),
+    streamTickers: serverStream(deps.log, name("StreamTickers"), shutdown, handleStream(createStreamTickers(deps))),
+    streamOrderbooks: serverStream(deps.log, name("StreamOrderbooks"), shutdown, handleStream(createStreamOrderbooks(deps))),
   };
 }

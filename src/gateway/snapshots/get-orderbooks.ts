@@ -25,6 +25,7 @@ export function createGetOrderbooks(deps: GatewayDeps): (req: GetOrderbooksReque
     const depth = orderbookDepth(req.depth);
     const meta = new MetaRecorder(priority);
     const codes = await resolveMarkets(deps, { markets: req.markets }, priority, ctx.signal, meta);
+    deps.hub.noteUnaryRead("orderbook", codes);
     const source = orderbookSource(deps, priority, depth, maxStalenessMs(priority, req.maxStalenessMs));
     const books = await realtimeFirst(codes, source, ctx.signal, meta, deps.log);
     return create(GetOrderbooksResponseSchema, { orderbooks: books.map((b) => toDepth(b, depth)), meta: meta.init(true) });

@@ -17,6 +17,7 @@ export function createGetTickers(deps: GatewayDeps): (req: GetTickersRequest, ct
     const priority = priorityFromProto(req.priority);
     const meta = new MetaRecorder(priority);
     const codes = await resolveMarkets(deps, { markets: req.markets, quoteCurrencies: req.quoteCurrencies }, priority, ctx.signal, meta);
+    deps.hub.noteUnaryRead("ticker", codes);
     const tickers = await realtimeFirst(codes, tickerSource(deps, priority, maxStalenessMs(priority, req.maxStalenessMs)), ctx.signal, meta, deps.log);
     return create(GetTickersResponseSchema, { tickers, meta: meta.init(true) });
   };
