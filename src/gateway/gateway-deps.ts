@@ -1,4 +1,5 @@
 import type { Logger } from "../shared/logger.js";
+import type { CandleCoordinator } from "./candles/candle-coordinator.js";
 import type { GatewayConfig } from "./config.js";
 import type { MarketCatalog } from "./market-catalog.js";
 import type { RealtimeHub } from "./realtime/realtime-hub.js";
@@ -12,6 +13,8 @@ export interface GatewayDeps {
   readonly upbit: UpbitRestClient;
   readonly store: StoreClient;
   readonly markets: MarketCatalog;
+  /** Plans, fetches and assembles candles; one per gateway, so GetCandles and candle streams share its single flight. */
+  readonly candles: CandleCoordinator;
   /** The PROTECTED path LOW upstream calls pass first. */
   readonly lowGate: LowPriorityGate;
   /** The shared upstream WebSocket: live streams, the realtime cache feed, smart routing. */

@@ -2,6 +2,7 @@ import { Server, ServerCredentials } from "@grpc/grpc-js";
 import { MarketDataService } from "../gen/backbone/marketdata/v1/market_data_pb.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
+import { CandleCoordinator } from "./candles/candle-coordinator.js";
 import { encodeCandlesAnswer } from "./candles/candles-response-encoding.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDeps } from "./gateway-deps.js";
@@ -49,7 +50,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
     eventLoopLagMs: () => lag.currentMs,
   });
   const hub = new RealtimeHub({ url: config.upstream.wsUrl, store, log: options.log, now, ...config.realtime, ...options.realtime });
-  const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), lowGate, hub, now, log: options.log };
+  const candles = new CandleCoordinator({ upbit, lowGate, store, now, log: options.log, parallelism: config.fetchParallelism });
+  const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), candles, lowGate, hub, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
   server.addService(grpcServiceDefinition(MarketDataService, { getCandles: encodeCandlesAnswer }), marketDataService(deps, shutdown.signal));

@@ -3,8 +3,10 @@ import { MarketDataService } from "../gen/backbone/marketdata/v1/market_data_pb.
 import { type CallContext, type Send, serverStream, unary } from "../shared/grpc/handlers.js";
 import { createGetCandles } from "./candles/get-candles.js";
 import type { GatewayDeps } from "./gateway-deps.js";
+import { createStreamCandles } from "./realtime/stream-candles.js";
 import { createStreamOrderbooks } from "./realtime/stream-orderbooks.js";
 import { createStreamTickers } from "./realtime/stream-tickers.js";
+import { createStreamTrades } from "./realtime/stream-trades.js";
 import { createSnapshotHandlers } from "./snapshots/snapshot-handlers.js";
 import { unimplementedMarketDataService } from "./unimplemented-market-data-service.js";
 import { upstreamFailureStatus } from "./upstream-status.js";
@@ -31,5 +33,7 @@ export function marketDataService(deps: GatewayDeps, shutdown: AbortSignal): Unt
     getCandles: unary(deps.log, name("GetCandles"), shutdown, handle(createGetCandles(deps))),
     streamTickers: serverStream(deps.log, name("StreamTickers"), shutdown, handleStream(createStreamTickers(deps))),
     streamOrderbooks: serverStream(deps.log, name("StreamOrderbooks"), shutdown, handleStream(createStreamOrderbooks(deps))),
+    streamCandles: serverStream(deps.log, name("StreamCandles"), shutdown, handleStream(createStreamCandles(deps))),
+    streamTrades: serverStream(deps.log, name("StreamTrades"), shutdown, handleStream(createStreamTrades(deps))),
   };
 }

@@ -1,4 +1,5 @@
 /** The gateway's StoreClient against a real daemon process: domain calls, and the daemon's absence. */
+import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StoreClient, StoreUnavailableError } from "../../src/gateway/store-client.js";
 import { rowsFromColumns } from "../../src/shared/candle-columns.js";
@@ -39,6 +40,15 @@ describe("StoreClient", () => {
     });
     const parts = await store.read("KRW-BTC", "1m", T0, T0 + 100 * MINUTE);
     expect(parts.flatMap(rowsFromColumns).map((r) => r.time)).toEqual(Array.from({ length: 100 }, (_, i) => T0 + i * MINUTE));
+  });
+
+  it("leaves no abort listener behind on a long-lived signal once calls settle", async () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      await store.missing("KRW-BTC", "1m", T0, T0 + MINUTE, { signal: controller.signal });
+      await store.read("KRW-BTC", "1m", T0, T0 + 10 * MINUTE, { signal: controller.signal });
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 
   it("turns an absent daemon into StoreUnavailableError", async () => {

@@ -2,26 +2,17 @@ import type { GetCandlesRequest } from "../../gen/backbone/marketdata/v1/market_
 import type { CallContext } from "../../shared/grpc/handlers.js";
 import type { GatewayDeps } from "../gateway-deps.js";
 import { MetaRecorder } from "../response-meta.js";
-import { CandleCoordinator } from "./candle-coordinator.js";
 import { parseCandleQuery } from "./candle-request.js";
 import type { CandlesAnswer } from "./candles-response-encoding.js";
 
 export function createGetCandles(deps: GatewayDeps): (req: GetCandlesRequest, ctx: CallContext) => Promise<CandlesAnswer> {
-  const coordinator = new CandleCoordinator({
-    upbit: deps.upbit,
-    lowGate: deps.lowGate,
-    store: deps.store,
-    now: deps.now,
-    log: deps.log,
-    parallelism: deps.config.fetchParallelism,
-  });
   return async (req, ctx) => {
     const query = parseCandleQuery(req, deps.now(), deps.config.maxUnaryCandles);
     const meta = new MetaRecorder(query.priority);
     const { upstreamCalls } = await deps.markets.list(query.priority, ctx.signal);
     if (upstreamCalls > 0) meta.servedFromUpstream(upstreamCalls);
     await deps.markets.require(query.market, "market", query.priority, ctx.signal);
-    const { candles, complete } = await coordinator.serve(query, meta, ctx.signal);
+    const { candles, complete } = await deps.candles.serve(query, meta, ctx.signal);
     // Encoded by `encodeCandlesAnswer` (see gateway.ts), not by reflection.
     return { candles, meta: meta.build(complete) };
   };

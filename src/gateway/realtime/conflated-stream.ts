@@ -9,6 +9,7 @@ import type { Priority } from "../upstream/rate-limiter.js";
 import { ConflatingQueue } from "./conflating-queue.js";
 import type { RealtimeHub } from "./realtime-hub.js";
 import type { RealtimeType, RealtimeValue } from "./realtime-types.js";
+import { untilAborted } from "../../shared/until-aborted.js";
 
 export interface ConflatedStreamSpec<T extends RealtimeType, M> {
   hub: RealtimeHub;
@@ -64,26 +65,4 @@ export async function runConflatedStream<T extends RealtimeType, M>(spec: Confla
   } finally {
     subscription.close();
   }
-}
-
-/**
- * `promise`, or a rejection as soon as `signal` aborts: a send stuck behind a client that stopped
- * reading must not keep the stream (and a shutting-down server) waiting.
- */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }

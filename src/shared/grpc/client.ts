@@ -41,6 +41,8 @@ export function createGrpcClient<S extends DescService>(service: S, address: str
     if (m.methodKind === "unary") {
       methods[m.localName] = (init: MessageInitShape<DescMessage>, o?: RequestOptions) =>
         new Promise((resolve, reject) => {
+          // The listener goes once the call settles: a long-lived signal would otherwise collect one per call.
+          const cancel = () => call.cancel();
           const call = client.makeUnaryRequest(
             d.path,
             d.requestSerialize,
@@ -48,9 +50,13 @@ export function createGrpcClient<S extends DescService>(service: S, address: str
             create(m.input, init),
             new Metadata(),
             callOptions(o),
-            (err: ServiceError | null, res?: unknown) => (err ? reject(err) : resolve(res)),
+            (err: ServiceError | null, res?: unknown) => {
+              o?.signal?.removeEventListener("abort", cancel);
+              if (err) reject(err);
+              else resolve(res);
+            },
           );
-          o?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+          o?.signal?.addEventListener("abort", cancel, { once: true });
         });
     } else if (m.methodKind === "server_streaming") {
       methods[m.localName] = (init: MessageInitShape<DescMessage>, o?: RequestOptions) => {
@@ -62,7 +68,9 @@ export function createGrpcClient<S extends DescService>(service: S, address: str
           new Metadata(),
           callOptions(o),
         );
-        o?.signal?.addEventListener("abort", () => call.cancel(), { once: true });
+        const cancel = () => call.cancel();
+        o?.signal?.addEventListener("abort", cancel, { once: true });
+        call.once("status", () => o?.signal?.removeEventListener("abort", cancel));
         return call as AsyncIterable<unknown>;
       };
     }
