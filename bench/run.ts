@@ -4,6 +4,7 @@
 import { runGatewayBench } from "./gateway.bench.js";
 import { runSimExchangeBench } from "./sim-exchange.bench.js";
 import { type Metric, runStorageBench } from "./storage.bench.js";
+import { runStreamsBench } from "./streams.bench.js";
 
 interface BenchResult {
   metrics: Metric[];
@@ -13,6 +14,7 @@ const BENCHMARKS: Record<string, (log: (msg: string) => void) => Promise<BenchRe
   storage: runStorageBench,
   "sim-exchange": runSimExchangeBench,
   gateway: runGatewayBench,
+  streams: runStreamsBench,
 };
 
 function format(v: number | undefined, unit = ""): string {
