@@ -1,5 +1,5 @@
 import { Server, ServerCredentials } from "@grpc/grpc-js";
-import { MarketDataService } from "../gen/backbone/marketdata/v1/market_data_pb.js";
+import { MarketDataService, StreamOrderbooksResponseSchema, StreamTickersResponseSchema } from "../gen/backbone/marketdata/v1/market_data_pb.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
 import { CandleCoordinator } from "./candles/candle-coordinator.js";
@@ -10,6 +10,7 @@ import { addHealthAndReflection } from "./health-and-reflection.js";
 import { MarketCatalog } from "./market-catalog.js";
 import { marketDataService } from "./market-data-service.js";
 import { RealtimeHub, type RealtimeHubTuning } from "./realtime/realtime-hub.js";
+import { encodeOnce } from "./realtime/shared-messages.js";
 import { StoreClient } from "./store-client.js";
 import { EventLoopLag } from "./scheduler/event-loop-lag.js";
 import { LowPriorityGate } from "./scheduler/low-priority-gate.js";
@@ -54,7 +55,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
   const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), candles, lowGate, hub, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
-  server.addService(grpcServiceDefinition(MarketDataService, { getCandles: encodeCandlesAnswer }), marketDataService(deps, shutdown.signal));
+  server.addService(grpcServiceDefinition(MarketDataService, {
+      getCandles: encodeCandlesAnswer,
+      streamTickers: encodeOnce(StreamTickersResponseSchema),
+      streamOrderbooks: encodeOnce(StreamOrderbooksResponseSchema),
+    }), marketDataService(deps, shutdown.signal));
   const health = addHealthAndReflection(server);
   return {
     deps,

@@ -1,4 +1,3 @@
-import { create } from "@bufbuild/protobuf";
 import {
   type Orderbook,
   type StreamOrderbooksRequest,
@@ -10,7 +9,11 @@ import type { GatewayDeps } from "../gateway-deps.js";
 import { priorityFromProto } from "../request-priority.js";
 import { toDepth } from "../snapshots/orderbook-depth.js";
 import { runConflatedStream } from "./conflated-stream.js";
+import { sharedMessages } from "./shared-messages.js";
 import { resolveStreamMarkets, streamOrderbookDepth } from "./stream-request.js";
+
+/** Keyed by the cut book, so subscribers of one depth share messages. */
+const bookMessage = sharedMessages(StreamOrderbooksResponseSchema, (orderbook: Orderbook, snapshot) => ({ orderbook, snapshot }));
 
 /** StreamOrderbooks: the latest book per market, then live books, cut to `depth`, conflated per market. */
 export function createStreamOrderbooks(
@@ -28,7 +31,7 @@ export function createStreamOrderbooks(
       minIntervalMs: req.minIntervalMs,
       signal: ctx.signal,
       send,
-      toMessage: (book, snapshot) => create(StreamOrderbooksResponseSchema, { orderbook: cutToDepth(book, depth), snapshot }),
+      toMessage: (book, snapshot) => bookMessage(cutToDepth(book, depth), snapshot),
     });
   };
 }
