@@ -303,6 +303,11 @@ export class BarHierarchy {
    * Adds the trades with `fromMs <= time < toMs` to `acc` (callers clip the range to the listing
    * time and now), from whole days, hours and minutes where they fit, trades elsewhere. With
    * `sides`, also the taker split, kept apart so the other sums do not depend on it.
+   *
+   * A day, hour or minute counts as whole once the range holds all of its trades (it starts at
+   * the unit's start and ends after its last trade), even before the unit ends: the live candle
+   * sent at a bucket's last trade is then summed exactly as the closed candle served later, to
+   * the last bit, instead of from the trades in another order.
    */
   addRange(model: MarketModel, fromMs: number, toMs: number, acc: Accumulator, sides = false): void {
     let t = fromMs;
@@ -310,7 +315,7 @@ export class BarHierarchy {
       const d = Math.floor(t / DAY_MS);
       const dayStart = d * DAY_MS;
       const end = Math.min(toMs, dayStart + DAY_MS);
-      if (t === dayStart && end === dayStart + DAY_MS && !sides) {
+      if (t === dayStart && !sides && this.holdsWholeDay(model, d, end)) {
         const bar = this.dayBar(model, d);
         if (bar.n > 0) acc.addDayBar(bar, model.turnover(bar.u, bar.w), d);
       } else this.addPartOfDay(model, d, t, end, acc, sides);
@@ -318,17 +323,24 @@ export class BarHierarchy {
     }
   }
 
+  /** Whether `[start of day d, toMs)` holds every trade of day `d`. */
+  private holdsWholeDay(model: MarketModel, d: number, toMs: number): boolean {
+    if (toMs >= (d + 1) * DAY_MS) return true;
+    const n = this.dayBar(model, d).n;
+    return n > 0 && toMs > this.lastMsOfDay(model, d, n);
+  }
+
   private addPartOfDay(model: MarketModel, d: number, fromMs: number, toMs: number, acc: Accumulator, sides: boolean): void {
     const day = this.day(model, d);
     if (day.bar.n === 0) return;
-    const whole = fromMs === d * DAY_MS && toMs === fromMs + DAY_MS;
+    const whole = fromMs === d * DAY_MS && toMs > this.lastMsOfDay(model, d, day.bar.n);
     if (whole) acc.addDayBar(day.bar, model.turnover(day.bar.u, day.bar.w), d);
     for (let hour = Math.floor(fromMs / HOUR_MS); hour * HOUR_MS < toMs; hour++) {
       const i = hour - d * HOURS_PER_DAY;
       if (day.hours.n[i]! === 0) continue;
       const start = Math.max(fromMs, hour * HOUR_MS);
       const end = Math.min(toMs, (hour + 1) * HOUR_MS);
-      if (start === hour * HOUR_MS && end === start + HOUR_MS) {
+      if (start === hour * HOUR_MS && (end === start + HOUR_MS || end > this.lastMsOfHour(model, hour, day.hours.n[i]!))) {
         if (!whole) {
           const bar = day.hours.barAt(i, this.scratchBar);
           acc.addHourBar(bar, model.turnover(bar.u, bar.w), hour);
@@ -347,7 +359,7 @@ export class BarHierarchy {
       const j = m - first;
       if (hour.minutes.n[j]! === 0) continue;
       const start = m * MINUTE_MS;
-      if (fromMs <= start && start + MINUTE_MS <= toMs) {
+      if (fromMs <= start && (start + MINUTE_MS <= toMs || toMs > hour.lastMs[j]!)) {
         const bar = hour.minutes.barAt(j, this.scratchBar);
         acc.addMinuteBar(bar, model.turnover(bar.u, bar.w), hour.lastMs[j]!);
         if (sides) {

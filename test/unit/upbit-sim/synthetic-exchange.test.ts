@@ -312,6 +312,18 @@ describe("synthetic exchange", () => {
     expect(early.candles(LIQUID.code, "1m", NOW + DAY_MS, 5)).toEqual(early.candles(LIQUID.code, "1m", NOW + 1, 5));
   });
 
+  it("sends a bucket's last live candle bit for bit as the closed candle served later", () => {
+    for (const market of [LIQUID, MEDIUM]) {
+      for (const tf of ["1m", "5m", "60m", "240m", "1d"] as const) {
+        // The newest closed bucket with trades, seen at its last trade and long after it closed.
+        const [closed] = exchangeAt(NOW).candles(market.code, tf, bucketStart(tf, NOW), 1);
+        expect(closed, `${market.code} ${tf}`).toBeDefined();
+        const [live] = exchangeAt(closed!.lastTradeMs).candles(market.code, tf, closed!.lastTradeMs + 1, 1);
+        expect(live, `${market.code} ${tf}`).toEqual(closed);
+      }
+    }
+  });
+
   it("answers with a moving clock exactly as a fresh exchange at the later time", () => {
     let clock = NOW - 2 * HOUR_MS - 17_345;
     const moving = createSyntheticExchange({ seed: SEED, markets, now: () => clock });
