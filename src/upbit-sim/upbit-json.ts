@@ -1,3 +1,5 @@
+import { fixedDecimalText } from "../shared/decimal-text.js";
+
 /**
  * Upbit's wire spelling (API.md §6.3): REST candles, tickers and trades write prices and amounts
  * with exactly 8 fractional digits (`103600000.00000000`) and rates with 10; the orderbook writes
@@ -64,20 +66,6 @@ export const AMOUNT_FRACTION_DIGITS = 8;
 /** Fractional digits Upbit writes for change rates. */
 export const RATE_FRACTION_DIGITS = 10;
 
-/**
- * `n` with exactly `digits` fractional digits, from its shortest decimal form, so `0.0256597`
- * becomes `0.02565970` rather than the binary neighbour `toFixed` would print.
- */
-export function fixedDecimalText(n: number, digits: number): string {
-  if (!Number.isFinite(n)) return "null";
-  const shortest = String(n);
-  if (/e/i.test(shortest)) return n.toFixed(digits);
-  const dot = shortest.indexOf(".");
-  if (dot < 0) return digits === 0 ? shortest : `${shortest}.${"0".repeat(digits)}`;
-  const fraction = shortest.length - dot - 1;
-  if (fraction > digits) return n.toFixed(digits);
-  return shortest + "0".repeat(digits - fraction);
-}
 
 /** `n` as a plain decimal (never exponent form), shortest digits: the REST orderbook spelling. */
 export function plainNumberText(n: number): string {

@@ -10,7 +10,8 @@ import { createGrpcClient } from "../../src/shared/grpc/client.js";
 import { bucketStart, DAY_MS, MINUTE_MS } from "../../src/shared/time.js";
 import { type Timeframe as Tf, timeframeToProto, TIMEFRAMES } from "../../src/shared/timeframe.js";
 import type { SimCandle } from "../../src/upbit-sim/exchange-model.js";
-import { AMOUNT_FRACTION_DIGITS, fixedDecimalText } from "../../src/upbit-sim/upbit-json.js";
+import { fixedDecimalText } from "../../src/shared/decimal-text.js";
+import { AMOUNT_FRACTION_DIGITS } from "../../src/upbit-sim/upbit-json.js";
 import { readAll } from "../support/candles.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
 

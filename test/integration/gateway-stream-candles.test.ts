@@ -29,7 +29,8 @@ import { grpcServiceDefinition } from "../../src/shared/grpc/service-definition.
 import { silentLogger } from "../../src/shared/logger.js";
 import { bucketCeil, bucketStart, MINUTE_MS, SECOND_MS } from "../../src/shared/time.js";
 import type { Timeframe as Tf } from "../../src/shared/timeframe.js";
-import { AMOUNT_FRACTION_DIGITS, fixedDecimalText } from "../../src/upbit-sim/upbit-json.js";
+import { fixedDecimalText } from "../../src/shared/decimal-text.js";
+import { AMOUNT_FRACTION_DIGITS } from "../../src/upbit-sim/upbit-json.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
 
 type PublicClient = GrpcClient<typeof MarketDataService>;

@@ -12,6 +12,7 @@ import { type CandleCoordinator, type CandleInit } from "../candles/candle-coord
 import { MetaRecorder } from "../response-meta.js";
 import type { Priority } from "../upstream/rate-limiter.js";
 import type { UpbitCandleUpdate } from "../upstream/upbit-types.js";
+import { spelledValue } from "../../shared/decimal-text.js";
 
 /** Buckets read per coordinator call: a long backfill goes out in pieces, not all in memory. */
 export const RANGE_CHUNK_BUCKETS = 10_000;
@@ -93,7 +94,7 @@ const REST_FRACTION_DIGITS = 8;
  * same whether it came live or from REST (and the store keeps one spelling).
  */
 export function restSpelling(n: number): number {
-  return Math.abs(n) < 1e21 ? Number(n.toFixed(REST_FRACTION_DIGITS)) : n;
+  return spelledValue(n, REST_FRACTION_DIGITS);
 }
 
 /** A live candle as the public API carries it, spelled as REST spells it. */

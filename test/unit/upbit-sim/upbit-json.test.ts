@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { fixedDecimalText } from "../../../src/shared/decimal-text.js";
 import {
   RawJson,
   amount,
   compactDateText,
   compactTimeText,
-  fixedDecimalText,
   KST_OFFSET_MS,
   kstDateTimeText,
   plainNumberText,
