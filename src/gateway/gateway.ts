@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from "@grpc/grpc-js";
+import { Server, ServerCredentials, type ServiceDefinition } from "@grpc/grpc-js";
 import { MarketDataService, StreamOrderbooksResponseSchema, StreamTickersResponseSchema } from "../gen/backbone/marketdata/v1/market_data_pb.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
@@ -37,6 +37,15 @@ export interface GatewayOptions {
   realtime?: Partial<RealtimeHubTuning>;
 }
 
+/** The public service's wire definition, with the hand-written encoders of its hottest answers. */
+export function publicServiceDefinition(): ServiceDefinition {
+  return grpcServiceDefinition(MarketDataService, {
+    getCandles: encodeCandlesAnswer,
+    streamTickers: encodeOnce(StreamTickersResponseSchema),
+    streamOrderbooks: encodeOnce(StreamOrderbooksResponseSchema),
+  });
+}
+
 export function createGateway(config: GatewayConfig, options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const upbit = options.upbit ?? new UpbitRestClient({ baseUrl: config.upstream.restUrl, logger: options.log });
@@ -55,11 +64,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
   const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), candles, lowGate, hub, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
-  server.addService(grpcServiceDefinition(MarketDataService, {
-      getCandles: encodeCandlesAnswer,
-      streamTickers: encodeOnce(StreamTickersResponseSchema),
-      streamOrderbooks: encodeOnce(StreamOrderbooksResponseSchema),
-    }), marketDataService(deps, shutdown.signal));
+  server.addService(publicServiceDefinition(), marketDataService(deps, shutdown.signal));
   const health = addHealthAndReflection(server);
   return {
     deps,

@@ -3,16 +3,16 @@
  * the real storage daemon process and the simulator standing in for Upbit. Upstream traffic is
  * read from the simulator's own counters (`/_sim/stats`), never from the gateway's word alone.
  */
-import { Server, ServerCredentials, type ServiceError, status } from "@grpc/grpc-js";
+import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MarketDataService, Priority, Source } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import type { GatewayDeps } from "../../src/gateway/gateway-deps.js";
-import { marketDataService } from "../../src/gateway/market-data-service.js";
+
 import { parseMarkets } from "../../src/gateway/upstream/upbit-rest-parsers.js";
-import { createGrpcClient, type GrpcClient } from "../../src/shared/grpc/client.js";
-import { grpcServiceDefinition } from "../../src/shared/grpc/service-definition.js";
+import { type GrpcClient } from "../../src/shared/grpc/client.js";
+
 import { DAY_MS, MINUTE_MS } from "../../src/shared/time.js";
 import { stopDaemon } from "../support/daemon-process.js";
+import { startFront } from "../support/gateway-front.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
 
 type Client = GrpcClient<typeof MarketDataService>;
@@ -38,28 +38,13 @@ async function trafficOf<T>(stack: Stack, fn: () => Promise<T>): Promise<{ resul
 }
 
 /**
- * A second gateway front over the stack's own deps (same simulator client, same daemon), whose
- * clock the test sets: freshness is then decided by the test, not by how fast this machine runs.
+ * A second gateway front whose clock the test sets: freshness is then decided by the test, not
+ * by how fast this machine runs.
  */
 async function clockedFront(stack: Stack): Promise<{ client: Client; clock: { pinnedMs: number | undefined }; close(): Promise<void> }> {
   const clock: { pinnedMs: number | undefined } = { pinnedMs: undefined };
-  const deps: GatewayDeps = { ...stack.gateway.deps, now: () => clock.pinnedMs ?? Date.now() };
-  const shutdown = new AbortController();
-  const server = new Server();
-  server.addService(grpcServiceDefinition(MarketDataService), marketDataService(deps, shutdown.signal));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const client = createGrpcClient(MarketDataService, `127.0.0.1:${port}`);
-  return {
-    client,
-    clock,
-    close: async () => {
-      client.close();
-      shutdown.abort();
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-    },
-  };
+  const front = await startFront(stack, { now: () => clock.pinnedMs ?? Date.now() });
+  return { client: front.client, clock, close: () => front.close() };
 }
 
 /** Waits until the daemon's realtime cache holds a ticker of each market stored after `afterMs`; returns the newest storedAt. */

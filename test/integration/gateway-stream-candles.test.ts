@@ -7,70 +7,28 @@
  * Live buckets close in real time: the 1-minute tests run concurrently (a few minutes), the
  * reconnect test uses 1-second candles and runs alone (its fault drops every connection).
  */
-import { Server, ServerCredentials, type ServiceError, status } from "@grpc/grpc-js";
+import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import {
-  type Candle,
-  MarketDataService,
-  Priority,
-  Source,
-  type StreamCandlesResponse,
-  Timeframe,
-} from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
+import { type Candle, Priority, Source, type StreamCandlesResponse, Timeframe } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { StorageService } from "../../src/gen/backbone/storage/v1/storage_pb.js";
-import type { GatewayDeps } from "../../src/gateway/gateway-deps.js";
-import { marketDataService } from "../../src/gateway/market-data-service.js";
+
 import type { LiveWrite } from "../../src/gateway/realtime/candle-live-writer.js";
 import { candleTopicsFor } from "../../src/gateway/realtime/candle-topics.js";
-import { RealtimeHub } from "../../src/gateway/realtime/realtime-hub.js";
+
 import type { UpbitWebSocketReconnect } from "../../src/gateway/upstream/upbit-websocket-client.js";
-import { createGrpcClient, type GrpcClient } from "../../src/shared/grpc/client.js";
-import { grpcServiceDefinition } from "../../src/shared/grpc/service-definition.js";
-import { silentLogger } from "../../src/shared/logger.js";
+import { createGrpcClient } from "../../src/shared/grpc/client.js";
+
 import { bucketCeil, bucketStart, MINUTE_MS, SECOND_MS } from "../../src/shared/time.js";
 import type { Timeframe as Tf } from "../../src/shared/timeframe.js";
 import { fixedDecimalText } from "../../src/shared/decimal-text.js";
 import { AMOUNT_FRACTION_DIGITS } from "../../src/upbit-sim/upbit-json.js";
+import { type Front, startFront } from "../support/gateway-front.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
-
-type PublicClient = GrpcClient<typeof MarketDataService>;
 
 /** Longest a stream test may take: two 1-minute buckets must close, in real time. */
 const LIVE_TEST_MS = 240_000;
 /** Longest a wait for a state may take before the test fails instead of hanging. */
 const WAIT_LIMIT_MS = 150_000;
-
-interface Front {
-  readonly client: PublicClient;
-  readonly hub: RealtimeHub;
-  readonly deps: GatewayDeps;
-  close(): Promise<void>;
-}
-
-/** A gateway front over the stack's deps with its own hub, so the test can watch it. */
-async function startFront(stack: Stack): Promise<Front> {
-  const hub = new RealtimeHub({ url: stack.wsUrl, store: stack.gateway.deps.store, log: silentLogger, graceMs: 500 });
-  const deps: GatewayDeps = { ...stack.gateway.deps, hub };
-  const shutdown = new AbortController();
-  const server = new Server();
-  server.addService(grpcServiceDefinition(MarketDataService), marketDataService(deps, shutdown.signal));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const client = createGrpcClient(MarketDataService, `127.0.0.1:${port}`);
-  return {
-    client,
-    hub,
-    deps,
-    close: async () => {
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await hub.close();
-      await drained;
-      shutdown.abort();
-      client.close();
-    },
-  };
-}
 
 /** Reads `stream` until `done(messages)` holds, then cancels it; returns what arrived. */
 async function readUntil<M>(stream: AsyncIterable<M>, abort: AbortController, done: (seen: M[]) => boolean): Promise<M[]> {
@@ -140,7 +98,7 @@ describe("StreamCandles against the simulator", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    front = await startFront(stack);
+    front = await startFront(stack, { hub: { graceMs: 500 } });
   });
   afterAll(async () => {
     await front?.close();

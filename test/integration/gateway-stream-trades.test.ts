@@ -6,7 +6,7 @@
  */
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Server, ServerCredentials, type ServiceError, status } from "@grpc/grpc-js";
+import { type ServiceError, status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   GapReason,
@@ -17,19 +17,16 @@ import {
   type StreamTradesResponse,
   type Trade,
 } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import type { GatewayDeps } from "../../src/gateway/gateway-deps.js";
-import { marketDataService } from "../../src/gateway/market-data-service.js";
-import { RealtimeHub } from "../../src/gateway/realtime/realtime-hub.js";
+
 import { MAX_STREAM_MARKETS } from "../../src/gateway/realtime/stream-request.js";
 import { createStreamTrades, type StreamTradesOptions, type TradeStreamStats } from "../../src/gateway/realtime/stream-trades.js";
 import { upstreamFailureStatus } from "../../src/gateway/upstream-status.js";
-import { createGrpcClient, type GrpcClient } from "../../src/shared/grpc/client.js";
+
 import { serverStream } from "../../src/shared/grpc/handlers.js";
 import { grpcServiceDefinition } from "../../src/shared/grpc/service-definition.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import { type Front, startFront, streamEnd } from "../support/gateway-front.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
-
-type PublicClient = GrpcClient<typeof MarketDataService>;
 
 /** The three busiest pairs of the synthetic universe (14-24 trades a minute on average). */
 const BUSY = ["KRW-XRP", "KRW-BTC", "KRW-ICP"] as const;
@@ -44,60 +41,24 @@ function eventually<T>(check: () => T | Promise<T>): Promise<T> {
   return vi.waitFor(check, { timeout: WAIT_LIMIT_MS, interval: 20 });
 }
 
-/** A gateway front over the stack's deps with its own hub and StreamTrades tuned by `options`. */
-interface Front {
-  readonly client: PublicClient;
-  readonly hub: RealtimeHub;
-  readonly address: string;
-  /** Stats of every trade stream that ended, in order. */
-  readonly ended: TradeStreamStats[];
-  close(): Promise<void>;
-}
+/** A gateway front with its own hub and StreamTrades tuned by `options`; `ended` collects each trade stream's final stats. */
+type TradesFront = Front & { readonly ended: TradeStreamStats[] };
 
-async function startFront(stack: Stack, options: StreamTradesOptions = {}): Promise<Front> {
-  const base = stack.gateway.deps;
-  const hub = new RealtimeHub({ url: stack.wsUrl, store: base.store, log: silentLogger, graceMs: 500 });
-  const deps: GatewayDeps = { ...base, hub };
-  const shutdown = new AbortController();
+async function startTradesFront(stack: Stack, options: StreamTradesOptions = {}): Promise<TradesFront> {
   const ended: TradeStreamStats[] = [];
-  const streamTrades = createStreamTrades(deps, { ...options, onEnded: (s) => ended.push(s) });
-  const server = new Server();
-  server.addService(grpcServiceDefinition(MarketDataService), {
-    ...marketDataService(deps, shutdown.signal),
-    // The routed handler with this front's tuning, mapped to statuses as the gateway does.
-    streamTrades: serverStream(silentLogger, `${MarketDataService.typeName}/StreamTrades`, shutdown.signal, (req, send, ctx) =>
-      streamTrades(req as never, send, ctx).catch((e: unknown) => Promise.reject(upstreamFailureStatus(e, deps.now()))),
-    ),
-  });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const address = `127.0.0.1:${port}`;
-  const client = createGrpcClient(MarketDataService, address);
-  return {
-    client,
-    hub,
-    address,
-    ended,
-    close: async () => {
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await hub.close();
-      await drained;
-      shutdown.abort();
-      client.close();
+  const front = await startFront(stack, {
+    hub: { graceMs: 500 },
+    handlers: (deps, shutdown) => {
+      const streamTrades = createStreamTrades(deps, { ...options, onEnded: (s) => ended.push(s) });
+      return {
+        // The routed handler with this front's tuning, mapped to statuses as the gateway does.
+        streamTrades: serverStream(silentLogger, `${MarketDataService.typeName}/StreamTrades`, shutdown, (req, send, ctx) =>
+          streamTrades(req as never, send, ctx).catch((e: unknown) => Promise.reject(upstreamFailureStatus(e, deps.now()))),
+        ),
+      };
     },
-  };
-}
-
-async function streamEnd(stream: AsyncIterable<unknown>): Promise<ServiceError | undefined> {
-  try {
-    for await (const _ of stream) {
-      // Draining: only the end matters.
-    }
-    return undefined;
-  } catch (e) {
-    return e as ServiceError;
-  }
+  });
+  return Object.assign(front, { ended });
 }
 
 /** What a trade stream delivered, per market, as it arrives. */
@@ -172,12 +133,12 @@ function consume(stream: AsyncIterable<StreamTradesResponse>, into: Received, on
 
 describe("StreamTrades end to end", () => {
   let stack: Stack;
-  let front: Front;
+  let front: TradesFront;
   let krw: string[];
 
   beforeAll(async () => {
     stack = await startStack();
-    front = await startFront(stack, { maxPending: FRONT_MAX_PENDING });
+    front = await startTradesFront(stack, { maxPending: FRONT_MAX_PENDING });
     const { markets } = await stack.client.listMarkets({});
     krw = markets.filter((m) => m.quoteCurrency === "KRW").map((m) => m.market);
   });
@@ -323,11 +284,11 @@ describe("StreamTrades end to end", () => {
 
 describe("StreamTrades across upstream reconnects", () => {
   let stack: Stack;
-  let front: Front;
+  let front: TradesFront;
 
   beforeAll(async () => {
     stack = await startStack();
-    front = await startFront(stack);
+    front = await startTradesFront(stack);
   });
   afterAll(async () => {
     await front?.close();

@@ -6,7 +6,7 @@
  */
 import http2 from "node:http2";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Server, ServerCredentials, type ServiceError, status } from "@grpc/grpc-js";
+import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   MarketDataService,
@@ -17,16 +17,14 @@ import {
   type StreamTickersResponse,
   AskBid,
 } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import type { GatewayDeps } from "../../src/gateway/gateway-deps.js";
-import { marketDataService } from "../../src/gateway/market-data-service.js";
-import { RealtimeHub, type RealtimeHubTuning } from "../../src/gateway/realtime/realtime-hub.js";
-import { MAX_STREAM_MARKETS } from "../../src/gateway/realtime/stream-request.js";
-import { createGrpcClient, type GrpcClient } from "../../src/shared/grpc/client.js";
-import { grpcServiceDefinition } from "../../src/shared/grpc/service-definition.js";
-import { silentLogger } from "../../src/shared/logger.js";
-import { type Stack, startStack } from "../support/gateway-stack.js";
 
-type PublicClient = GrpcClient<typeof MarketDataService>;
+import { type RealtimeHubTuning } from "../../src/gateway/realtime/realtime-hub.js";
+import { MAX_STREAM_MARKETS } from "../../src/gateway/realtime/stream-request.js";
+
+import { grpcServiceDefinition } from "../../src/shared/grpc/service-definition.js";
+
+import { type Front, startFront, streamEnd } from "../support/gateway-front.js";
+import { type Stack, startStack } from "../support/gateway-stack.js";
 
 /** The three busiest pairs of the synthetic universe (14-24 trades a minute on average). */
 const BUSY = ["KRW-XRP", "KRW-BTC", "KRW-ICP"] as const;
@@ -50,56 +48,6 @@ async function wsStats(stack: Stack): Promise<WebSocketStats> {
 /** Waits for `check` to stop throwing, re-checked every 20 ms (for state nobody announces). */
 function eventually<T>(check: () => T | Promise<T>): Promise<T> {
   return vi.waitFor(check, { timeout: WAIT_LIMIT_MS, interval: 20 });
-}
-
-/**
- * A gateway front over the stack's deps (same simulator client, daemon, market list) with its
- * own hub, so grace periods and the auto-subscription window are short enough to test.
- */
-interface Front {
-  readonly client: PublicClient;
-  readonly hub: RealtimeHub;
-  readonly address: string;
-  close(): Promise<void>;
-}
-
-async function startFront(stack: Stack): Promise<Front> {
-  const base = stack.gateway.deps;
-  const hub = new RealtimeHub({ url: stack.wsUrl, store: base.store, log: silentLogger, ...TUNING });
-  const deps: GatewayDeps = { ...base, hub };
-  const shutdown = new AbortController();
-  const server = new Server();
-  server.addService(grpcServiceDefinition(MarketDataService), marketDataService(deps, shutdown.signal));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  const address = `127.0.0.1:${port}`;
-  const client = createGrpcClient(MarketDataService, address);
-  return {
-    client,
-    hub,
-    address,
-    // As the gateway stops: refuse new calls, end the streams by closing the hub, let them drain.
-    close: async () => {
-      const drained = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await hub.close();
-      await drained;
-      shutdown.abort();
-      client.close();
-    },
-  };
-}
-
-/** The status a stream ends with, or undefined if it ended OK; messages before it are dropped. */
-async function streamEnd(stream: AsyncIterable<unknown>): Promise<ServiceError | undefined> {
-  try {
-    for await (const _ of stream) {
-      // Draining: only the end matters.
-    }
-    return undefined;
-  } catch (e) {
-    return e as ServiceError;
-  }
 }
 
 /** Reads `stream` until `done(messages)` holds, then cancels it; returns what arrived. */
@@ -149,7 +97,7 @@ describe("live streams end to end", () => {
 
   beforeAll(async () => {
     stack = await startStack();
-    front = await startFront(stack);
+    front = await startFront(stack, { hub: TUNING });
     const { markets } = await stack.client.listMarkets({});
     krw = markets.filter((m) => m.quoteCurrency === "KRW").map((m) => m.market);
   });
@@ -353,7 +301,7 @@ describe("live streams end to end", () => {
   });
 
   it("ends open streams with UNAVAILABLE when the gateway shuts down", async () => {
-    const other = await startFront(stack);
+    const other = await startFront(stack, { hub: TUNING });
     const stream = other.client.streamTickers({ markets: ["KRW-BTC"] });
     const iterator = stream[Symbol.asyncIterator]();
     const first = (await iterator.next()).value as StreamTickersResponse;
