@@ -7,6 +7,7 @@
 import { status } from "@grpc/grpc-js";
 import { StatusError } from "../../shared/grpc/status-mapping.js";
 import type { CandleTopicEvent } from "./candle-topic.js";
+import { Wakeup } from "../../shared/wakeup.js";
 
 /** Closed candles and gap notices one stream may have waiting: ~7 days of 1-minute candles. */
 export const MAX_QUEUED_CLOSED = 10_000;
@@ -15,7 +16,7 @@ export class CandleEventQueue {
   private readonly items: CandleTopicEvent[] = [];
   private closedWaiting = 0;
   private overflowed = false;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   conflated = 0;
 
   constructor(private readonly maxClosed: number = MAX_QUEUED_CLOSED) {}
@@ -46,7 +47,7 @@ export class CandleEventQueue {
       }
     }
     if (!this.overflowed) this.items.push(event);
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** The next event, waiting for one; rejects once `signal` aborts or the backlog overflowed. */
@@ -64,15 +65,7 @@ export class CandleEventQueue {
         if (event.kind !== "forming") this.closedWaiting -= weight(event);
         return event;
       }
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.wake = undefined;
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        this.wake = done;
-        signal.addEventListener("abort", done, { once: true });
-      });
+      await this.wakeup.wait(signal);
     }
   }
 }

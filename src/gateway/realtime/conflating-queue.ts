@@ -5,9 +5,8 @@
  * they became pending, so a busy market cannot starve a quiet one. `minIntervalMs` spaces out
  * two sends of one market; whatever arrives in between is conflated into the next send.
  */
+import { Wakeup } from "../../shared/wakeup.js";
 
-/** Longest delay setTimeout honours (2^31 - 1 ms, ~24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 export interface QueuedItem<V> {
   market: string;
@@ -26,7 +25,7 @@ export interface ConflatingQueueStats {
 export class ConflatingQueue<V> {
   private readonly pending = new Map<string, V>();
   private readonly lastTakenAtMs = new Map<string, number>();
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private conflated = 0;
   private taken = 0;
 
@@ -39,7 +38,7 @@ export class ConflatingQueue<V> {
   offer(market: string, value: V): void {
     if (this.pending.has(market)) this.conflated++;
     this.pending.set(market, value);
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   get size(): number {
@@ -70,24 +69,7 @@ export class ConflatingQueue<V> {
         }
         earliestDueMs = Math.min(earliestDueMs, dueMs);
       }
-      await this.waitForChange(signal, earliestDueMs - nowMs);
+      await this.wakeup.wait(signal, earliestDueMs - nowMs);
     }
-  }
-
-  /** Resolves on the next offer, after `ms` (if finite), or when `signal` aborts. */
-  private waitForChange(signal: AbortSignal, ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = (): void => {
-        this.wake = undefined;
-        if (timer !== undefined) clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.wake = done;
-      // Node fires longer timeouts at once; a huge min_interval_ms must not become a busy loop.
-      if (Number.isFinite(ms)) timer = setTimeout(done, Math.min(Math.max(0, ms), MAX_TIMER_MS));
-      signal.addEventListener("abort", done, { once: true });
-    });
   }
 }

@@ -3,6 +3,7 @@
  * Trades are never conflated, so this is the backlog a slow consumer builds up; the stream
  * bounds it (see stream-trades.ts) and this queue only keeps order, counts, and wakes the sender.
  */
+import { Wakeup } from "../../shared/wakeup.js";
 
 interface Entry<M> {
   readonly message: M;
@@ -13,7 +14,7 @@ export class TradeSendQueue<M> {
   private entries: Entry<M>[] = [];
   /** Index of the oldest entry: taking from the front must not be O(n) per message. */
   private head = 0;
-  private wake: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -28,7 +29,7 @@ export class TradeSendQueue<M> {
 
   push(message: M): void {
     this.entries.push({ message, queuedAtMs: this.now() });
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   /** Drops everything (the stream ended): the memory goes at once, not when the call is collected. */
@@ -51,15 +52,7 @@ export class TradeSendQueue<M> {
         }
         return entry.message;
       }
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          this.wake = undefined;
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        this.wake = done;
-        signal.addEventListener("abort", done, { once: true });
-      });
+      await this.wakeup.wait(signal);
     }
   }
 }
