@@ -13,6 +13,13 @@ export interface MarketList {
   readonly fetchedAtMs: number;
 }
 
+/** `code` (already well-formed) in `list`, or NOT_FOUND naming `field`. */
+export function requireListed(list: MarketList, code: string, field: string): UpbitMarket {
+  const market = list.byCode.get(code);
+  if (!market) throw new NotFoundError(`${field}: ${code} is not a market Upbit lists`);
+  return market;
+}
+
 /**
  * Upbit's market list, fetched once and refreshed after `MARKET_LIST_TTL_MS`. Market codes in
  * requests are checked against it, never by asking Upbit about each one. A failed refresh keeps
@@ -48,10 +55,7 @@ export class MarketCatalog {
   /** `code` checked for form (INVALID_ARGUMENT) and listing (NOT_FOUND), both naming `field`. */
   async require(code: string, field: string, priority: Priority, signal?: AbortSignal): Promise<UpbitMarket> {
     checkMarketCode(code, field);
-    const { list } = await this.list(priority, signal);
-    const market = list.byCode.get(code);
-    if (!market) throw new NotFoundError(`${field}: ${code} is not a market Upbit lists`);
-    return market;
+    return requireListed((await this.list(priority, signal)).list, code, field);
   }
 
   /** Market codes of the given quote currencies, in Upbit's order. */

@@ -4,6 +4,7 @@ import type { GatewayDeps } from "../gateway-deps.js";
 import { uniqueMarketCodes } from "../snapshots/requested-markets.js";
 import type { Priority } from "../upstream/rate-limiter.js";
 import { UPBIT_WS_ORDERBOOK_DEPTHS } from "../../shared/upbit-websocket-protocol.js";
+import { requireListed } from "../market-catalog.js";
 
 /**
  * Most market entries one stream call may name. Upbit lists under 900 pairs, so a client never
@@ -24,7 +25,8 @@ export async function resolveStreamMarkets(deps: GatewayDeps, markets: readonly 
     throw new InvalidArgumentError("markets", `${markets.length} entries`, `is more than the ${MAX_STREAM_MARKETS} one stream may name; open several streams`);
   }
   const codes = uniqueMarketCodes(markets);
-  for (const m of codes) await deps.markets.require(m.code, m.field, priority, signal);
+  const { list } = await deps.markets.list(priority, signal);
+  for (const m of codes) requireListed(list, m.code, m.field);
   return codes.map((m) => m.code);
 }
 

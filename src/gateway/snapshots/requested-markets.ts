@@ -3,6 +3,7 @@ import { checkMarketCode } from "../../shared/market-code.js";
 import type { GatewayDeps } from "../gateway-deps.js";
 import type { MetaRecorder } from "../response-meta.js";
 import type { Priority } from "../upstream/rate-limiter.js";
+import { requireListed } from "../market-catalog.js";
 
 /**
  * Most distinct markets one snapshot request may name. Upbit lists under 900 pairs, so this only
@@ -80,14 +81,13 @@ export async function resolveMarkets(
     const alternative = selection.quoteCurrencies === undefined ? "" : " or set quote_currencies";
     throw new InvalidArgumentError("markets", "[]", `must name at least one market${alternative}`);
   }
-  // One list read up front, so the meta counts the refresh it may cost; the checks below then
-  // find the list cached.
-  const { upstreamCalls } = await deps.markets.list(priority, signal);
+  // One list read, so the meta counts the refresh it may cost; every market is checked against it.
+  const { list, upstreamCalls } = await deps.markets.list(priority, signal);
   meta.upstreamCalls += upstreamCalls;
   const codes: string[] = [];
   const seen = new Set<string>();
   for (const m of markets) {
-    await deps.markets.require(m.code, m.field, priority, signal);
+    requireListed(list, m.code, m.field);
     codes.push(m.code);
     seen.add(m.code);
   }
