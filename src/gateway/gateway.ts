@@ -4,6 +4,7 @@ import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
 import { CandleCoordinator } from "./candles/candle-coordinator.js";
 import { encodeCandlesAnswer } from "./candles/candles-response-encoding.js";
+import { encodeRangeBatch } from "./candles/range-batch-encoding.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDeps } from "./gateway-deps.js";
 import { addHealthAndReflection } from "./health-and-reflection.js";
@@ -41,6 +42,7 @@ export interface GatewayOptions {
 export function publicServiceDefinition(): ServiceDefinition {
   return grpcServiceDefinition(MarketDataService, {
     getCandles: encodeCandlesAnswer,
+    fetchCandleRange: encodeRangeBatch,
     streamTickers: encodeOnce(StreamTickersResponseSchema),
     streamOrderbooks: encodeOnce(StreamOrderbooksResponseSchema),
   });
@@ -64,7 +66,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
   const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), candles, lowGate, hub, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
-  server.addService(publicServiceDefinition(), marketDataService(deps, shutdown.signal));
+  server.addService(publicServiceDefinition(), marketDataService(deps, shutdown.signal, lag));
   const health = addHealthAndReflection(server);
   return {
     deps,

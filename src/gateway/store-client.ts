@@ -5,6 +5,7 @@ import {
   type GetRealtimeResponse,
   type PutRealtimeRequestSchema,
   StorageService,
+  type StatsResponse,
 } from "../gen/backbone/storage/v1/storage_pb.js";
 import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "../shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
@@ -75,6 +76,24 @@ export class StoreClient {
     }, o);
   }
 
+  /**
+   * Every stored candle with open time in `[start, end)`, ascending, as the daemon streams it: the
+   * next part is read only when the caller asks, so a slow consumer holds back the daemon's scan
+   * instead of buffering it. No overall deadline: a bulk read may take minutes.
+   */
+  async *readStream(market: string, tf: Timeframe, start: number, end: number, o: StoreCallOptions & { batchSize?: number } = {}): AsyncGenerator<CandleColumns> {
+    const request = { market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end), batchSize: o.batchSize ?? 0 };
+    const stream = this.client.readCandles(request, o.signal ? { signal: o.signal } : {});
+    try {
+      for await (const m of stream) {
+        const c = columnsFromWire(m.candles, "candles");
+        if (columnsLength(c) > 0) yield c;
+      }
+    } catch (e) {
+      throw this.unavailable(e, o) ?? e;
+    }
+  }
+
   /** The `count` newest stored candles with open time in `[start, end)`, ascending. */
   async latest(market: string, tf: Timeframe, start: number, end: number, count: number, o: StoreCallOptions = {}): Promise<CandleColumns> {
     if (count > MAX_LATEST_CANDLES) {
@@ -117,6 +136,10 @@ export class StoreClient {
     return this.call((opts) => this.client.getRealtime(init, opts), o);
   }
 
+  async stats(o: StoreCallOptions = {}): Promise<StatsResponse> {
+    return this.call((opts) => this.client.stats({}, opts), o);
+  }
+
   close(): void {
     this.client.close();
   }
@@ -125,11 +148,13 @@ export class StoreClient {
     try {
       return await fn({ deadline: new Date(Date.now() + STORE_CALL_TIMEOUT_MS), ...(o.signal ? { signal: o.signal } : {}) });
     } catch (e) {
-      if (o.signal?.aborted) throw e;
-      if (UNAVAILABLE_CODES.has((e as Partial<ServiceError>).code ?? -1)) {
-        throw new StoreUnavailableError(`storage daemon unavailable: ${(e as Error).message}`);
-      }
-      throw e;
+      throw this.unavailable(e, o) ?? e;
     }
+  }
+
+  /** The error a transport failure becomes; undefined for anything else (and after the caller cancelled). */
+  private unavailable(e: unknown, o: StoreCallOptions): StoreUnavailableError | undefined {
+    if (o.signal?.aborted || !UNAVAILABLE_CODES.has((e as Partial<ServiceError>).code ?? -1)) return undefined;
+    return new StoreUnavailableError(`storage daemon unavailable: ${(e as Error).message}`);
   }
 }

@@ -7,13 +7,13 @@ import { addBuckets, bucketCeil, bucketStart } from "../../shared/time.js";
 import type { Timeframe } from "../../shared/timeframe.js";
 import type { MetaRecorder } from "../response-meta.js";
 import type { LowPriorityGate } from "../scheduler/low-priority-gate.js";
-import { SharedFlights } from "../shared-flight.js";
 import { CoverageCache } from "./coverage-cache.js";
 import { isStoreUnavailableError, type StoreClient, StoreUnavailableError } from "../store-client.js";
 import type { UpbitRestClient } from "../upstream/upbit-rest-client.js";
 import { type CandleQuery, EARLIEST_TIME_MS } from "./candle-request.js";
 import { type CandleWindow, planWindows } from "./candle-windows.js";
-import { type FetchedWindow, fetchWindow, InvalidUpstreamCandlesError, upstreamHistoryStart } from "./upstream-window.js";
+import { type FetchedWindow, InvalidUpstreamCandlesError, upstreamHistoryStart } from "./upstream-window.js";
+import { type Flight, WindowFetcher } from "./window-fetcher.js";
 
 /** A candle as the answer carries it (assignable to the generated message's init shape). */
 export interface CandleInit {
@@ -38,12 +38,6 @@ export interface CandleCoordinatorDeps {
   parallelism: number;
 }
 
-/** A fetched window and whether it reached the store. */
-interface Flight {
-  window: FetchedWindow;
-  stored: boolean;
-}
-
 /**
  * Plans, fetches and assembles GetCandles answers: covered ranges come from the store; missing
  * ones are cut into grid windows fetched in parallel (single flight across requests), validated
@@ -51,14 +45,25 @@ interface Flight {
  * the store is down the same plan runs against what this request fetched, in memory.
  */
 export class CandleCoordinator {
-  private readonly flights = new SharedFlights<Flight>();
   private readonly coverage = new CoverageCache();
+  /** Shared by every request that fetches candle windows, so each window is fetched once. */
+  readonly fetcher: WindowFetcher;
 
-  constructor(private readonly deps: CandleCoordinatorDeps) {}
+  constructor(private readonly deps: CandleCoordinatorDeps) {
+    this.fetcher = new WindowFetcher(deps, this.coverage);
+  }
+
+  /** What of `[start, end)` the store lacks; none of it when the gateway already knows it covered. */
+  async missing(market: string, tf: Timeframe, start: number, end: number, signal: AbortSignal): Promise<Interval[]> {
+    if (this.coverage.covers(market, tf, start, end)) return [];
+    const { missing, covered } = await this.deps.store.missing(market, tf, start, end, { signal });
+    this.coverage.learn(market, tf, covered);
+    return missing;
+  }
 
   /** The answer's candles, ascending, and whether every bucket of its range is verified. */
   async serve(q: CandleQuery, meta: MetaRecorder, signal: AbortSignal): Promise<{ candles: CandleInit[]; complete: boolean }> {
-    const run = new CandleRun(this.deps, this.flights, this.coverage, q, meta, signal);
+    const run = new CandleRun(this.deps, this, q, meta, signal);
     let candles: CandleInit[];
     try {
       candles = await run.execute(false);
@@ -84,8 +89,7 @@ class CandleRun {
 
   constructor(
     private readonly deps: CandleCoordinatorDeps,
-    private readonly flights: SharedFlights<Flight>,
-    private readonly coverage: CoverageCache,
+    private readonly coordinator: CandleCoordinator,
     private readonly q: CandleQuery,
     private readonly meta: MetaRecorder,
     private readonly signal: AbortSignal,
@@ -185,38 +189,21 @@ class CandleRun {
     }
   }
 
-  private async missingInStore(start: number, end: number): Promise<Interval[]> {
-    if (this.coverage.covers(this.q.market, this.tf, start, end)) return [];
-    const { missing, covered } = await this.deps.store.missing(this.q.market, this.tf, start, end, { signal: this.signal });
-    this.coverage.learn(this.q.market, this.tf, covered);
-    return missing;
+  private missingInStore(start: number, end: number): Promise<Interval[]> {
+    return this.coordinator.missing(this.q.market, this.tf, start, end, this.signal);
+  }
+
+  private get fetcher(): WindowFetcher {
+    return this.coordinator.fetcher;
   }
 
   /** One window, fetched once however many requests need it at the same time. */
   private async fetchShared(w: CandleWindow): Promise<Flight | undefined> {
-    const key = `${this.q.market}|${this.tf}|${w.start}|${w.end}`;
-    const { promise, joined } = this.flights.run(key, this.signal, async (signal) => {
-      const release = this.q.priority === "LOW" ? await this.deps.lowGate.admit(signal) : undefined;
-      let window: FetchedWindow;
-      try {
-        window = await fetchWindow(this.deps.upbit, this.q.market, this.tf, w, { priority: this.q.priority, signal, nowMs: this.now });
-      } finally {
-        release?.();
-      }
-      if (this.memoryOnly) return { window, stored: false };
-      try {
-        await this.deps.store.write([{ market: this.q.market, timeframe: this.tf, candles: window.candles, verified: [window.verified] }], { signal });
-        this.coverage.learn(this.q.market, this.tf, [window.verified]);
-        return { window, stored: true };
-      } catch (e) {
-        if (isStoreUnavailableError(e)) return { window, stored: false };
-        throw e;
-      }
-    });
+    const { promise, joined } = this.fetcher.fetch(this.q.market, this.tf, w, { priority: this.q.priority, signal: this.signal, nowMs: this.now, memoryOnly: this.memoryOnly });
     try {
       const flight = await promise;
       this.meta.servedFromUpstream(joined ? 0 : 1);
-      this.fetched.set(key, flight.window);
+      this.fetched.set(`${w.start}|${w.end}`, flight.window);
       return flight;
     } catch (e) {
       if (!(e instanceof InvalidUpstreamCandlesError)) throw e;

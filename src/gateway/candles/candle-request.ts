@@ -11,7 +11,7 @@ import type { Priority } from "../upstream/rate-limiter.js";
 /** Upbit opened in 2017; nothing older exists, so older times are a client's mistake. */
 export const EARLIEST_TIME_MS = Date.UTC(2017, 0, 1);
 /** Clock skew tolerated on times "in the future". */
-const FUTURE_SLACK_MS = 1_000;
+export const FUTURE_SLACK_MS = 1_000;
 
 /** A validated GetCandles request, in domain terms. */
 export type CandleQuery = {
@@ -28,15 +28,16 @@ export type CandleQuery = {
   | { form: "range"; start: number }
 );
 
-function iso(ms: bigint): string {
+export function iso(ms: bigint): string {
   const n = Number(ms);
   return Number.isFinite(n) && Math.abs(n) < 8.64e15 ? `${ms} (${new Date(n).toISOString()})` : String(ms);
 }
 
-function checkTime(field: string, value: bigint, latest: number): number {
+/** `value` as ms, or INVALID_ARGUMENT naming `field` when it is before 2017 or after `latest`. */
+export function checkTime(field: string, value: bigint, latest: number): number {
   const ms = Number(value);
   if (ms < EARLIEST_TIME_MS) throw new InvalidArgumentError(field, iso(value), "is before 2017-01-01T00:00:00Z: Upbit has no older data");
-  if (ms > latest) throw new InvalidArgumentError(field, iso(value), `is in the future (now is ${new Date(latest - FUTURE_SLACK_MS).toISOString()})`);
+  if (ms > latest) throw new InvalidArgumentError(field, iso(value), `is in the future (the latest allowed is ${new Date(latest - FUTURE_SLACK_MS).toISOString()})`);
   return ms;
 }
 

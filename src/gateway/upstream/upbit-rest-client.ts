@@ -193,6 +193,7 @@ export class UpbitRestClient {
   private readonly random: () => number;
   private readonly log: Logger;
   private closed = false;
+  private sent = 0;
 
   constructor(options: UpbitRestClientOptions = {}) {
     const base = new URL(options.baseUrl ?? DEFAULT_REST_URL);
@@ -293,6 +294,11 @@ export class UpbitRestClient {
   }
 
   /** Fails waiting and in-flight calls and closes the connections. */
+  /** Requests sent to Upbit since this client was made, retries included. */
+  get requestsSent(): number {
+    return this.sent;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -315,6 +321,7 @@ export class UpbitRestClient {
         throw e;
       }
       attempts++;
+      this.sent++;
       let reply: Reply;
       try {
         reply = await this.send(spec, signal);

@@ -23,7 +23,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file backbone/marketdata/v1/market_data.proto.
  */
 export const file_backbone_marketdata_v1_market_data: GenFile = /*@__PURE__*/
-  fileDesc("CihiYWNrYm9uZS9tYXJrZXRkYXRhL3YxL21hcmtldF9kYXRhLnByb3RvEhZiYWNrYm9uZS5tYXJrZXRkYXRhLnYxIiwKCEludGVydmFsEhAKCHN0YXJ0X21zGAEgASgDEg4KBmVuZF9tcxgCIAEoAyJqCgNHYXASEAoIc3RhcnRfbXMYASABKAMSDgoGZW5kX21zGAIgASgDEjEKBnJlYXNvbhgDIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2FwUmVhc29uEg4KBmRldGFpbBgEIAEoCSKWAgoMUmVzcG9uc2VNZXRhEi4KBnNvdXJjZRgBIAEoDjIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuU291cmNlEhYKDnVwc3RyZWFtX2NhbGxzGAIgASgNEg4KBnNwbGl0cxgDIAEoDRIRCglzZXJ2ZXJfbXMYBCABKAESMgoIcHJpb3JpdHkYBSABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5EioKBHBhdGgYBiABKA4yHC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlBhdGgSEAoIY29tcGxldGUYByABKAgSKQoEZ2FwcxgIIAMoCzIbLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2FwIpoBCgZDYW5kbGUSDwoHdGltZV9tcxgBIAEoAxIMCgRvcGVuGAIgASgBEgwKBGhpZ2gYAyABKAESCwoDbG93GAQgASgBEg0KBWNsb3NlGAUgASgBEg4KBnZvbHVtZRgGIAEoARIUCgxxdW90ZV92b2x1bWUYByABKAESEQoJc3ludGhldGljGAggASgIEg4KBmNsb3NlZBgJIAEoCCLtAQoLTWFya2V0RXZlbnQSDwoHd2FybmluZxgBIAEoCBIiChpjYXV0aW9uX3ByaWNlX2ZsdWN0dWF0aW9ucxgCIAEoCBImCh5jYXV0aW9uX3RyYWRpbmdfdm9sdW1lX3NvYXJpbmcYAyABKAgSJgoeY2F1dGlvbl9kZXBvc2l0X2Ftb3VudF9zb2FyaW5nGAQgASgIEigKIGNhdXRpb25fZ2xvYmFsX3ByaWNlX2RpZmZlcmVuY2VzGAUgASgIEi8KJ2NhdXRpb25fY29uY2VudHJhdGlvbl9vZl9zbWFsbF9hY2NvdW50cxgGIAEoCCKtAQoGTWFya2V0Eg4KBm1hcmtldBgBIAEoCRIWCg5xdW90ZV9jdXJyZW5jeRgCIAEoCRIVCg1iYXNlX2N1cnJlbmN5GAMgASgJEhMKC2tvcmVhbl9uYW1lGAQgASgJEhQKDGVuZ2xpc2hfbmFtZRgFIAEoCRI5CgxtYXJrZXRfZXZlbnQYBiABKAsyIy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLk1hcmtldEV2ZW50Iq4GCgZUaWNrZXISDgoGbWFya2V0GAEgASgJEhUKDXRyYWRlX3RpbWVfbXMYAiABKAMSFQoNb3BlbmluZ19wcmljZRgDIAEoARISCgpoaWdoX3ByaWNlGAQgASgBEhEKCWxvd19wcmljZRgFIAEoARITCgt0cmFkZV9wcmljZRgGIAEoARIaChJwcmV2X2Nsb3NpbmdfcHJpY2UYByABKAESLgoGY2hhbmdlGAggASgOMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5DaGFuZ2USFAoMY2hhbmdlX3ByaWNlGAkgASgBEhMKC2NoYW5nZV9yYXRlGAogASgBEhsKE3NpZ25lZF9jaGFuZ2VfcHJpY2UYCyABKAESGgoSc2lnbmVkX2NoYW5nZV9yYXRlGAwgASgBEhQKDHRyYWRlX3ZvbHVtZRgNIAEoARIXCg9hY2NfdHJhZGVfcHJpY2UYDiABKAESGwoTYWNjX3RyYWRlX3ByaWNlXzI0aBgPIAEoARIYChBhY2NfdHJhZGVfdm9sdW1lGBAgASgBEhwKFGFjY190cmFkZV92b2x1bWVfMjRoGBEgASgBEh0KFWhpZ2hlc3RfNTJfd2Vla19wcmljZRgSIAEoARIcChRoaWdoZXN0XzUyX3dlZWtfZGF0ZRgTIAEoCRIcChRsb3dlc3RfNTJfd2Vla19wcmljZRgUIAEoARIbChNsb3dlc3RfNTJfd2Vla19kYXRlGBUgASgJEhQKDHRpbWVzdGFtcF9tcxgWIAEoAxIvCgdhc2tfYmlkGBcgASgOMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5Bc2tCaWQSFgoOYWNjX2Fza192b2x1bWUYGCABKAESFgoOYWNjX2JpZF92b2x1bWUYGSABKAESOQoMbWFya2V0X3N0YXRlGBogASgOMiMuYmFja2JvbmUubWFya2V0ZGF0YS52MS5NYXJrZXRTdGF0ZRIWCg5kZWxpc3RpbmdfZGF0ZRgbIAEoCRIWCg5tYXJrZXRfd2FybmluZxgcIAEoCRIcChRpc190cmFkaW5nX3N1c3BlbmRlZBgdIAEoCCJZCg1PcmRlcmJvb2tVbml0EhEKCWFza19wcmljZRgBIAEoARIQCghhc2tfc2l6ZRgCIAEoARIRCgliaWRfcHJpY2UYAyABKAESEAoIYmlkX3NpemUYBCABKAEipgEKCU9yZGVyYm9vaxIOCgZtYXJrZXQYASABKAkSFAoMdGltZXN0YW1wX21zGAIgASgDEhYKDnRvdGFsX2Fza19zaXplGAMgASgBEhYKDnRvdGFsX2JpZF9zaXplGAQgASgBEjQKBXVuaXRzGAUgAygLMiUuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2tVbml0Eg0KBWxldmVsGAYgASgBIvcCCgVUcmFkZRIOCgZtYXJrZXQYASABKAkSFQoNc2VxdWVudGlhbF9pZBgCIAEoAxIVCg10cmFkZV90aW1lX21zGAMgASgDEhMKC3RyYWRlX3ByaWNlGAQgASgBEhQKDHRyYWRlX3ZvbHVtZRgFIAEoARIvCgdhc2tfYmlkGAYgASgOMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5Bc2tCaWQSGgoScHJldl9jbG9zaW5nX3ByaWNlGAcgASgBEhQKDGNoYW5nZV9wcmljZRgIIAEoARIuCgZjaGFuZ2UYCSABKA4yHi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkNoYW5nZRIWCg5iZXN0X2Fza19wcmljZRgKIAEoARIVCg1iZXN0X2Fza19zaXplGAsgASgBEhYKDmJlc3RfYmlkX3ByaWNlGAwgASgBEhUKDWJlc3RfYmlkX3NpemUYDSABKAESFAoMdGltZXN0YW1wX21zGA4gASgDImQKCFByb2dyZXNzEhQKDGJ1Y2tldHNfZG9uZRgBIAEoAxIVCg1idWNrZXRzX3RvdGFsGAIgASgDEhQKDG1hcmtldHNfZG9uZRgDIAEoDRIVCg1tYXJrZXRzX3RvdGFsGAQgASgNIvQBCgtDYW5kbGVCYXRjaBIOCgZtYXJrZXQYASABKAkSDwoHdGltZV9tcxgCIAMoAxIMCgRvcGVuGAMgAygBEgwKBGhpZ2gYBCADKAESCwoDbG93GAUgAygBEg0KBWNsb3NlGAYgAygBEg4KBnZvbHVtZRgHIAMoARIUCgxxdW90ZV92b2x1bWUYCCADKAESMgoIcHJvZ3Jlc3MYCSABKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByb2dyZXNzEjIKBG1ldGEYCiABKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlJlc3BvbnNlTWV0YSJiChJMaXN0TWFya2V0c1JlcXVlc3QSGAoQcXVvdGVfY3VycmVuY2llcxgBIAMoCRIyCghwcmlvcml0eRgCIAEoDjIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuUHJpb3JpdHkiegoTTGlzdE1hcmtldHNSZXNwb25zZRIvCgdtYXJrZXRzGAEgAygLMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5NYXJrZXQSMgoEbWV0YRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuUmVzcG9uc2VNZXRhIowCChFHZXRDYW5kbGVzUmVxdWVzdBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSDQoFY291bnQYAyABKA0SFQoIc3RhcnRfbXMYBCABKANIAIgBARITCgZlbmRfbXMYBSABKANIAYgBARIyCghwcmlvcml0eRgGIAEoDjIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuUHJpb3JpdHkSEQoJZmlsbF9nYXBzGAcgASgIEhcKD2luY2x1ZGVfZm9ybWluZxgIIAEoCEILCglfc3RhcnRfbXNCCQoHX2VuZF9tcyJ5ChJHZXRDYW5kbGVzUmVzcG9uc2USLwoHY2FuZGxlcxgBIAMoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuQ2FuZGxlEjIKBG1ldGEYAiABKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlJlc3BvbnNlTWV0YSLKAQoXRmV0Y2hDYW5kbGVSYW5nZVJlcXVlc3QSDwoHbWFya2V0cxgBIAMoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMSMgoIcHJpb3JpdHkYBSABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5EhIKCmJhdGNoX3NpemUYBiABKA0iTgoYRmV0Y2hDYW5kbGVSYW5nZVJlc3BvbnNlEjIKBWJhdGNoGAEgASgLMiMuYmFja2JvbmUubWFya2V0ZGF0YS52MS5DYW5kbGVCYXRjaCKMAQoRR2V0VGlja2Vyc1JlcXVlc3QSDwoHbWFya2V0cxgBIAMoCRIyCghwcmlvcml0eRgCIAEoDjIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuUHJpb3JpdHkSGAoQcXVvdGVfY3VycmVuY2llcxgDIAMoCRIYChBtYXhfc3RhbGVuZXNzX21zGAQgASgNInkKEkdldFRpY2tlcnNSZXNwb25zZRIvCgd0aWNrZXJzGAEgAygLMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaWNrZXISMgoEbWV0YRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuUmVzcG9uc2VNZXRhIoQBChRHZXRPcmRlcmJvb2tzUmVxdWVzdBIPCgdtYXJrZXRzGAEgAygJEjIKCHByaW9yaXR5GAIgASgOMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5Qcmlvcml0eRINCgVkZXB0aBgDIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAQgASgNIoIBChVHZXRPcmRlcmJvb2tzUmVzcG9uc2USNQoKb3JkZXJib29rcxgBIAMoCzIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuT3JkZXJib29rEjIKBG1ldGEYAiABKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlJlc3BvbnNlTWV0YSKqAQoQR2V0VHJhZGVzUmVxdWVzdBIPCgdtYXJrZXRzGAEgAygJEjIKCHByaW9yaXR5GAIgASgOMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5Qcmlvcml0eRINCgVjb3VudBgDIAEoDRITCgZlbmRfbXMYBCABKANIAIgBARIVCghzdGFydF9tcxgFIAEoA0gBiAEBQgkKB19lbmRfbXNCCwoJX3N0YXJ0X21zInYKEUdldFRyYWRlc1Jlc3BvbnNlEi0KBnRyYWRlcxgBIAMoCzIdLmJhY2tib25lLm1hcmtldGRhdGEudjEuVHJhZGUSMgoEbWV0YRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuUmVzcG9uc2VNZXRhInAKCVN0cmVhbUdhcBIOCgZtYXJrZXQYASABKAkSEAoIc3RhcnRfbXMYAiABKAMSDgoGZW5kX21zGAMgASgDEjEKBnJlYXNvbhgEIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2FwUmVhc29uInQKFFN0cmVhbVRpY2tlcnNSZXF1ZXN0Eg8KB21hcmtldHMYASADKAkSMgoIcHJpb3JpdHkYAiABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5EhcKD21pbl9pbnRlcnZhbF9tcxgDIAEoDSJZChVTdHJlYW1UaWNrZXJzUmVzcG9uc2USLgoGdGlja2VyGAEgASgLMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaWNrZXISEAoIc25hcHNob3QYAiABKAgihgEKF1N0cmVhbU9yZGVyYm9va3NSZXF1ZXN0Eg8KB21hcmtldHMYASADKAkSMgoIcHJpb3JpdHkYAiABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5Eg0KBWRlcHRoGAMgASgNEhcKD21pbl9pbnRlcnZhbF9tcxgEIAEoDSJiChhTdHJlYW1PcmRlcmJvb2tzUmVzcG9uc2USNAoJb3JkZXJib29rGAEgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2sSEAoIc25hcHNob3QYAiABKAgiWgoTU3RyZWFtVHJhZGVzUmVxdWVzdBIPCgdtYXJrZXRzGAEgAygJEjIKCHByaW9yaXR5GAIgASgOMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5Qcmlvcml0eSKTAQoUU3RyZWFtVHJhZGVzUmVzcG9uc2USLgoFdHJhZGUYASABKAsyHS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRyYWRlSAASMAoDZ2FwGAIgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5TdHJlYW1HYXBIABIQCghzbmFwc2hvdBgDIAEoCEIHCgVldmVudCK0AQoUU3RyZWFtQ2FuZGxlc1JlcXVlc3QSDgoGbWFya2V0GAEgASgJEjQKCXRpbWVmcmFtZRgCIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGltZWZyYW1lEhUKCHNpbmNlX21zGAMgASgDSACIAQESMgoIcHJpb3JpdHkYBCABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5QgsKCV9zaW5jZV9tcyIiChBCYWNrZmlsbENvbXBsZXRlEg4KBmVuZF9tcxgBIAEoAyLLAQoVU3RyZWFtQ2FuZGxlc1Jlc3BvbnNlEjAKBmNhbmRsZRgBIAEoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuQ2FuZGxlSAASRQoRYmFja2ZpbGxfY29tcGxldGUYAiABKAsyKC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkJhY2tmaWxsQ29tcGxldGVIABIwCgNnYXAYAyABKAsyIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbUdhcEgAQgcKBWV2ZW50KnUKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASFQoRUFJJT1JJVFlfQ1JJVElDQUwQARIRCg1QUklPUklUWV9ISUdIEAISEwoPUFJJT1JJVFlfTk9STUFMEAMSEAoMUFJJT1JJVFlfTE9XEAQq1AIKCVRpbWVmcmFtZRIZChVUSU1FRlJBTUVfVU5TUEVDSUZJRUQQABIWChJUSU1FRlJBTUVfU0VDT05EXzEQARIWChJUSU1FRlJBTUVfTUlOVVRFXzEQAhIWChJUSU1FRlJBTUVfTUlOVVRFXzMQAxIWChJUSU1FRlJBTUVfTUlOVVRFXzUQBBIXChNUSU1FRlJBTUVfTUlOVVRFXzEwEAUSFwoTVElNRUZSQU1FX01JTlVURV8xNRAGEhcKE1RJTUVGUkFNRV9NSU5VVEVfMzAQBxIXChNUSU1FRlJBTUVfTUlOVVRFXzYwEAgSGAoUVElNRUZSQU1FX01JTlVURV8yNDAQCRIRCg1USU1FRlJBTUVfREFZEAoSEgoOVElNRUZSQU1FX1dFRUsQCxITCg9USU1FRlJBTUVfTU9OVEgQDBISCg5USU1FRlJBTUVfWUVBUhANKnQKBlNvdXJjZRIWChJTT1VSQ0VfVU5TUEVDSUZJRUQQABIQCgxTT1VSQ0VfU1RPUkUQARIZChVTT1VSQ0VfUkVBTFRJTUVfQ0FDSEUQAhITCg9TT1VSQ0VfVVBTVFJFQU0QAxIQCgxTT1VSQ0VfTUlYRUQQBCpWCgRQYXRoEhQKEFBBVEhfVU5TUEVDSUZJRUQQABIRCg1QQVRIX0NSSVRJQ0FMEAESEQoNUEFUSF9TVEFOREFSRBACEhIKDlBBVEhfUFJPVEVDVEVEEAMqrgIKCUdhcFJlYXNvbhIaChZHQVBfUkVBU09OX1VOU1BFQ0lGSUVEEAASIwofR0FQX1JFQVNPTl9VUFNUUkVBTV9VTkFWQUlMQUJMRRABEhsKF0dBUF9SRUFTT05fUkFURV9MSU1JVEVEEAISJwojR0FQX1JFQVNPTl9PVVRTSURFX1VQU1RSRUFNX0hJU1RPUlkQAxIXChNHQVBfUkVBU09OX0RFQURMSU5FEAQSFgoSR0FQX1JFQVNPTl9GT1JNSU5HEAUSIQodR0FQX1JFQVNPTl9TVFJFQU1fSU5URVJSVVBURUQQBhIkCiBHQVBfUkVBU09OX0lOVkFMSURfVVBTVFJFQU1fREFUQRAHEiAKHEdBUF9SRUFTT05fU1RPUkVfVU5BVkFJTEFCTEUQCCpTCgZDaGFuZ2USFgoSQ0hBTkdFX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTkdFX1JJU0UQARIPCgtDSEFOR0VfRVZFThACEg8KC0NIQU5HRV9GQUxMEAMqQwoGQXNrQmlkEhcKE0FTS19CSURfVU5TUEVDSUZJRUQQABIPCgtBU0tfQklEX0FTSxABEg8KC0FTS19CSURfQklEEAIqeQoLTWFya2V0U3RhdGUSHAoYTUFSS0VUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUFSS0VUX1NUQVRFX1BSRVZJRVcQARIXChNNQVJLRVRfU1RBVEVfQUNUSVZFEAISGQoVTUFSS0VUX1NUQVRFX0RFTElTVEVEEAMy1AgKEU1hcmtldERhdGFTZXJ2aWNlEmYKC0xpc3RNYXJrZXRzEiouYmFja2JvbmUubWFya2V0ZGF0YS52MS5MaXN0TWFya2V0c1JlcXVlc3QaKy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkxpc3RNYXJrZXRzUmVzcG9uc2USYwoKR2V0Q2FuZGxlcxIpLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0Q2FuZGxlc1JlcXVlc3QaKi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkdldENhbmRsZXNSZXNwb25zZRJ3ChBGZXRjaENhbmRsZVJhbmdlEi8uYmFja2JvbmUubWFya2V0ZGF0YS52MS5GZXRjaENhbmRsZVJhbmdlUmVxdWVzdBowLmJhY2tib25lLm1hcmtldGRhdGEudjEuRmV0Y2hDYW5kbGVSYW5nZVJlc3BvbnNlMAESYwoKR2V0VGlja2VycxIpLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0VGlja2Vyc1JlcXVlc3QaKi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkdldFRpY2tlcnNSZXNwb25zZRJsCg1HZXRPcmRlcmJvb2tzEiwuYmFja2JvbmUubWFya2V0ZGF0YS52MS5HZXRPcmRlcmJvb2tzUmVxdWVzdBotLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0T3JkZXJib29rc1Jlc3BvbnNlEmAKCUdldFRyYWRlcxIoLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0VHJhZGVzUmVxdWVzdBopLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0VHJhZGVzUmVzcG9uc2USbgoNU3RyZWFtVGlja2VycxIsLmJhY2tib25lLm1hcmtldGRhdGEudjEuU3RyZWFtVGlja2Vyc1JlcXVlc3QaLS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbVRpY2tlcnNSZXNwb25zZTABEncKEFN0cmVhbU9yZGVyYm9va3MSLy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbU9yZGVyYm9va3NSZXF1ZXN0GjAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5TdHJlYW1PcmRlcmJvb2tzUmVzcG9uc2UwARJrCgxTdHJlYW1UcmFkZXMSKy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbVRyYWRlc1JlcXVlc3QaLC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbVRyYWRlc1Jlc3BvbnNlMAESbgoNU3RyZWFtQ2FuZGxlcxIsLmJhY2tib25lLm1hcmtldGRhdGEudjEuU3RyZWFtQ2FuZGxlc1JlcXVlc3QaLS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbUNhbmRsZXNSZXNwb25zZTABYgZwcm90bzM");
+  fileDesc("CihiYWNrYm9uZS9tYXJrZXRkYXRhL3YxL21hcmtldF9kYXRhLnByb3RvEhZiYWNrYm9uZS5tYXJrZXRkYXRhLnYxIiwKCEludGVydmFsEhAKCHN0YXJ0X21zGAEgASgDEg4KBmVuZF9tcxgCIAEoAyJqCgNHYXASEAoIc3RhcnRfbXMYASABKAMSDgoGZW5kX21zGAIgASgDEjEKBnJlYXNvbhgDIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2FwUmVhc29uEg4KBmRldGFpbBgEIAEoCSKWAgoMUmVzcG9uc2VNZXRhEi4KBnNvdXJjZRgBIAEoDjIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuU291cmNlEhYKDnVwc3RyZWFtX2NhbGxzGAIgASgNEg4KBnNwbGl0cxgDIAEoDRIRCglzZXJ2ZXJfbXMYBCABKAESMgoIcHJpb3JpdHkYBSABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5EioKBHBhdGgYBiABKA4yHC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlBhdGgSEAoIY29tcGxldGUYByABKAgSKQoEZ2FwcxgIIAMoCzIbLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2FwIpoBCgZDYW5kbGUSDwoHdGltZV9tcxgBIAEoAxIMCgRvcGVuGAIgASgBEgwKBGhpZ2gYAyABKAESCwoDbG93GAQgASgBEg0KBWNsb3NlGAUgASgBEg4KBnZvbHVtZRgGIAEoARIUCgxxdW90ZV92b2x1bWUYByABKAESEQoJc3ludGhldGljGAggASgIEg4KBmNsb3NlZBgJIAEoCCLtAQoLTWFya2V0RXZlbnQSDwoHd2FybmluZxgBIAEoCBIiChpjYXV0aW9uX3ByaWNlX2ZsdWN0dWF0aW9ucxgCIAEoCBImCh5jYXV0aW9uX3RyYWRpbmdfdm9sdW1lX3NvYXJpbmcYAyABKAgSJgoeY2F1dGlvbl9kZXBvc2l0X2Ftb3VudF9zb2FyaW5nGAQgASgIEigKIGNhdXRpb25fZ2xvYmFsX3ByaWNlX2RpZmZlcmVuY2VzGAUgASgIEi8KJ2NhdXRpb25fY29uY2VudHJhdGlvbl9vZl9zbWFsbF9hY2NvdW50cxgGIAEoCCKtAQoGTWFya2V0Eg4KBm1hcmtldBgBIAEoCRIWCg5xdW90ZV9jdXJyZW5jeRgCIAEoCRIVCg1iYXNlX2N1cnJlbmN5GAMgASgJEhMKC2tvcmVhbl9uYW1lGAQgASgJEhQKDGVuZ2xpc2hfbmFtZRgFIAEoCRI5CgxtYXJrZXRfZXZlbnQYBiABKAsyIy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLk1hcmtldEV2ZW50Iq4GCgZUaWNrZXISDgoGbWFya2V0GAEgASgJEhUKDXRyYWRlX3RpbWVfbXMYAiABKAMSFQoNb3BlbmluZ19wcmljZRgDIAEoARISCgpoaWdoX3ByaWNlGAQgASgBEhEKCWxvd19wcmljZRgFIAEoARITCgt0cmFkZV9wcmljZRgGIAEoARIaChJwcmV2X2Nsb3NpbmdfcHJpY2UYByABKAESLgoGY2hhbmdlGAggASgOMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5DaGFuZ2USFAoMY2hhbmdlX3ByaWNlGAkgASgBEhMKC2NoYW5nZV9yYXRlGAogASgBEhsKE3NpZ25lZF9jaGFuZ2VfcHJpY2UYCyABKAESGgoSc2lnbmVkX2NoYW5nZV9yYXRlGAwgASgBEhQKDHRyYWRlX3ZvbHVtZRgNIAEoARIXCg9hY2NfdHJhZGVfcHJpY2UYDiABKAESGwoTYWNjX3RyYWRlX3ByaWNlXzI0aBgPIAEoARIYChBhY2NfdHJhZGVfdm9sdW1lGBAgASgBEhwKFGFjY190cmFkZV92b2x1bWVfMjRoGBEgASgBEh0KFWhpZ2hlc3RfNTJfd2Vla19wcmljZRgSIAEoARIcChRoaWdoZXN0XzUyX3dlZWtfZGF0ZRgTIAEoCRIcChRsb3dlc3RfNTJfd2Vla19wcmljZRgUIAEoARIbChNsb3dlc3RfNTJfd2Vla19kYXRlGBUgASgJEhQKDHRpbWVzdGFtcF9tcxgWIAEoAxIvCgdhc2tfYmlkGBcgASgOMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5Bc2tCaWQSFgoOYWNjX2Fza192b2x1bWUYGCABKAESFgoOYWNjX2JpZF92b2x1bWUYGSABKAESOQoMbWFya2V0X3N0YXRlGBogASgOMiMuYmFja2JvbmUubWFya2V0ZGF0YS52MS5NYXJrZXRTdGF0ZRIWCg5kZWxpc3RpbmdfZGF0ZRgbIAEoCRIWCg5tYXJrZXRfd2FybmluZxgcIAEoCRIcChRpc190cmFkaW5nX3N1c3BlbmRlZBgdIAEoCCJZCg1PcmRlcmJvb2tVbml0EhEKCWFza19wcmljZRgBIAEoARIQCghhc2tfc2l6ZRgCIAEoARIRCgliaWRfcHJpY2UYAyABKAESEAoIYmlkX3NpemUYBCABKAEipgEKCU9yZGVyYm9vaxIOCgZtYXJrZXQYASABKAkSFAoMdGltZXN0YW1wX21zGAIgASgDEhYKDnRvdGFsX2Fza19zaXplGAMgASgBEhYKDnRvdGFsX2JpZF9zaXplGAQgASgBEjQKBXVuaXRzGAUgAygLMiUuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2tVbml0Eg0KBWxldmVsGAYgASgBIvcCCgVUcmFkZRIOCgZtYXJrZXQYASABKAkSFQoNc2VxdWVudGlhbF9pZBgCIAEoAxIVCg10cmFkZV90aW1lX21zGAMgASgDEhMKC3RyYWRlX3ByaWNlGAQgASgBEhQKDHRyYWRlX3ZvbHVtZRgFIAEoARIvCgdhc2tfYmlkGAYgASgOMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5Bc2tCaWQSGgoScHJldl9jbG9zaW5nX3ByaWNlGAcgASgBEhQKDGNoYW5nZV9wcmljZRgIIAEoARIuCgZjaGFuZ2UYCSABKA4yHi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkNoYW5nZRIWCg5iZXN0X2Fza19wcmljZRgKIAEoARIVCg1iZXN0X2Fza19zaXplGAsgASgBEhYKDmJlc3RfYmlkX3ByaWNlGAwgASgBEhUKDWJlc3RfYmlkX3NpemUYDSABKAESFAoMdGltZXN0YW1wX21zGA4gASgDImQKCFByb2dyZXNzEhQKDGJ1Y2tldHNfZG9uZRgBIAEoAxIVCg1idWNrZXRzX3RvdGFsGAIgASgDEhQKDG1hcmtldHNfZG9uZRgDIAEoDRIVCg1tYXJrZXRzX3RvdGFsGAQgASgNIvQBCgtDYW5kbGVCYXRjaBIOCgZtYXJrZXQYASABKAkSDwoHdGltZV9tcxgCIAMoAxIMCgRvcGVuGAMgAygBEgwKBGhpZ2gYBCADKAESCwoDbG93GAUgAygBEg0KBWNsb3NlGAYgAygBEg4KBnZvbHVtZRgHIAMoARIUCgxxdW90ZV92b2x1bWUYCCADKAESMgoIcHJvZ3Jlc3MYCSABKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByb2dyZXNzEjIKBG1ldGEYCiABKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlJlc3BvbnNlTWV0YSJiChJMaXN0TWFya2V0c1JlcXVlc3QSGAoQcXVvdGVfY3VycmVuY2llcxgBIAMoCRIyCghwcmlvcml0eRgCIAEoDjIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuUHJpb3JpdHkiegoTTGlzdE1hcmtldHNSZXNwb25zZRIvCgdtYXJrZXRzGAEgAygLMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5NYXJrZXQSMgoEbWV0YRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuUmVzcG9uc2VNZXRhIowCChFHZXRDYW5kbGVzUmVxdWVzdBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSDQoFY291bnQYAyABKA0SFQoIc3RhcnRfbXMYBCABKANIAIgBARITCgZlbmRfbXMYBSABKANIAYgBARIyCghwcmlvcml0eRgGIAEoDjIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuUHJpb3JpdHkSEQoJZmlsbF9nYXBzGAcgASgIEhcKD2luY2x1ZGVfZm9ybWluZxgIIAEoCEILCglfc3RhcnRfbXNCCQoHX2VuZF9tcyJ5ChJHZXRDYW5kbGVzUmVzcG9uc2USLwoHY2FuZGxlcxgBIAMoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuQ2FuZGxlEjIKBG1ldGEYAiABKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlJlc3BvbnNlTWV0YSLKAQoXRmV0Y2hDYW5kbGVSYW5nZVJlcXVlc3QSDwoHbWFya2V0cxgBIAMoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMSMgoIcHJpb3JpdHkYBSABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5EhIKCmJhdGNoX3NpemUYBiABKA0iTgoYRmV0Y2hDYW5kbGVSYW5nZVJlc3BvbnNlEjIKBWJhdGNoGAEgASgLMiMuYmFja2JvbmUubWFya2V0ZGF0YS52MS5DYW5kbGVCYXRjaCKMAQoRR2V0VGlja2Vyc1JlcXVlc3QSDwoHbWFya2V0cxgBIAMoCRIyCghwcmlvcml0eRgCIAEoDjIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuUHJpb3JpdHkSGAoQcXVvdGVfY3VycmVuY2llcxgDIAMoCRIYChBtYXhfc3RhbGVuZXNzX21zGAQgASgNInkKEkdldFRpY2tlcnNSZXNwb25zZRIvCgd0aWNrZXJzGAEgAygLMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaWNrZXISMgoEbWV0YRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuUmVzcG9uc2VNZXRhIoQBChRHZXRPcmRlcmJvb2tzUmVxdWVzdBIPCgdtYXJrZXRzGAEgAygJEjIKCHByaW9yaXR5GAIgASgOMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5Qcmlvcml0eRINCgVkZXB0aBgDIAEoDRIYChBtYXhfc3RhbGVuZXNzX21zGAQgASgNIoIBChVHZXRPcmRlcmJvb2tzUmVzcG9uc2USNQoKb3JkZXJib29rcxgBIAMoCzIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuT3JkZXJib29rEjIKBG1ldGEYAiABKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlJlc3BvbnNlTWV0YSKqAQoQR2V0VHJhZGVzUmVxdWVzdBIPCgdtYXJrZXRzGAEgAygJEjIKCHByaW9yaXR5GAIgASgOMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5Qcmlvcml0eRINCgVjb3VudBgDIAEoDRITCgZlbmRfbXMYBCABKANIAIgBARIVCghzdGFydF9tcxgFIAEoA0gBiAEBQgkKB19lbmRfbXNCCwoJX3N0YXJ0X21zInYKEUdldFRyYWRlc1Jlc3BvbnNlEi0KBnRyYWRlcxgBIAMoCzIdLmJhY2tib25lLm1hcmtldGRhdGEudjEuVHJhZGUSMgoEbWV0YRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuUmVzcG9uc2VNZXRhInAKCVN0cmVhbUdhcBIOCgZtYXJrZXQYASABKAkSEAoIc3RhcnRfbXMYAiABKAMSDgoGZW5kX21zGAMgASgDEjEKBnJlYXNvbhgEIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2FwUmVhc29uInQKFFN0cmVhbVRpY2tlcnNSZXF1ZXN0Eg8KB21hcmtldHMYASADKAkSMgoIcHJpb3JpdHkYAiABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5EhcKD21pbl9pbnRlcnZhbF9tcxgDIAEoDSJZChVTdHJlYW1UaWNrZXJzUmVzcG9uc2USLgoGdGlja2VyGAEgASgLMh4uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaWNrZXISEAoIc25hcHNob3QYAiABKAgihgEKF1N0cmVhbU9yZGVyYm9va3NSZXF1ZXN0Eg8KB21hcmtldHMYASADKAkSMgoIcHJpb3JpdHkYAiABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5Eg0KBWRlcHRoGAMgASgNEhcKD21pbl9pbnRlcnZhbF9tcxgEIAEoDSJiChhTdHJlYW1PcmRlcmJvb2tzUmVzcG9uc2USNAoJb3JkZXJib29rGAEgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2sSEAoIc25hcHNob3QYAiABKAgiWgoTU3RyZWFtVHJhZGVzUmVxdWVzdBIPCgdtYXJrZXRzGAEgAygJEjIKCHByaW9yaXR5GAIgASgOMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5Qcmlvcml0eSKTAQoUU3RyZWFtVHJhZGVzUmVzcG9uc2USLgoFdHJhZGUYASABKAsyHS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRyYWRlSAASMAoDZ2FwGAIgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5TdHJlYW1HYXBIABIQCghzbmFwc2hvdBgDIAEoCEIHCgVldmVudCK0AQoUU3RyZWFtQ2FuZGxlc1JlcXVlc3QSDgoGbWFya2V0GAEgASgJEjQKCXRpbWVmcmFtZRgCIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGltZWZyYW1lEhUKCHNpbmNlX21zGAMgASgDSACIAQESMgoIcHJpb3JpdHkYBCABKA4yIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlByaW9yaXR5QgsKCV9zaW5jZV9tcyIiChBCYWNrZmlsbENvbXBsZXRlEg4KBmVuZF9tcxgBIAEoAyLLAQoVU3RyZWFtQ2FuZGxlc1Jlc3BvbnNlEjAKBmNhbmRsZRgBIAEoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuQ2FuZGxlSAASRQoRYmFja2ZpbGxfY29tcGxldGUYAiABKAsyKC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkJhY2tmaWxsQ29tcGxldGVIABIwCgNnYXAYAyABKAsyIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbUdhcEgAQgcKBWV2ZW50IikKD0dldFN0YXRzUmVxdWVzdBIWCg5pbmNsdWRlX3NlcmllcxgBIAEoCCKrAQoMU3RvcmVkU2VyaWVzEg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIMCgRyb3dzGAMgASgEEhUKDWZpcnN0X3RpbWVfbXMYBCABKAMSFAoMbGFzdF90aW1lX21zGAUgASgDEhoKEmNvdmVyYWdlX2ludGVydmFscxgGIAEoDSJgCg5DYWNoZUtpbmRTdGF0cxIMCgRraW5kGAEgASgJEg8KB2VudHJpZXMYAiABKA0SDAoEaGl0cxgDIAEoBBIOCgZtaXNzZXMYBCABKAQSEQoJaGl0X3JhdGlvGAUgASgBIsQCCgpTdG9yZVN0YXRzEhEKCWF2YWlsYWJsZRgBIAEoCBIbChNkYXRhYmFzZV9zaXplX2J5dGVzGAIgASgEEhYKDndhbF9zaXplX2J5dGVzGAMgASgEEhIKCmJsb2NrX3NpemUYBCABKAQSFAoMdG90YWxfYmxvY2tzGAUgASgEEhMKC2ZyZWVfYmxvY2tzGAYgASgEEhMKC2NhbmRsZV9yb3dzGAcgASgEEhQKDHNlcmllc19jb3VudBgIIAEoDRI0CgZzZXJpZXMYCSADKAsyJC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0b3JlZFNlcmllcxI1CgVjYWNoZRgKIAMoCzImLmJhY2tib25lLm1hcmtldGRhdGEudjEuQ2FjaGVLaW5kU3RhdHMSFwoPY2FjaGVfaGl0X3JhdGlvGAsgASgBIs8BCgxHYXRld2F5U3RhdHMSFQoNc3RhcnRlZF9hdF9tcxgBIAEoAxIWCg5zZXJ2ZXJfdGltZV9tcxgCIAEoAxIWCg5hY3RpdmVfc3RyZWFtcxgDIAEoDRIeChZ1cHN0cmVhbV9zdWJzY3JpcHRpb25zGAQgASgNEhYKDnVwc3RyZWFtX2NhbGxzGAUgASgEEh8KF2V2ZW50X2xvb3BfZGVsYXlfbWF4X21zGAYgASgBEh8KF2V2ZW50X2xvb3BfZGVsYXlfcDk5X21zGAcgASgBInwKEEdldFN0YXRzUmVzcG9uc2USMQoFc3RvcmUYASABKAsyIi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0b3JlU3RhdHMSNQoHZ2F0ZXdheRgCIAEoCzIkLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2F0ZXdheVN0YXRzKnUKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASFQoRUFJJT1JJVFlfQ1JJVElDQUwQARIRCg1QUklPUklUWV9ISUdIEAISEwoPUFJJT1JJVFlfTk9STUFMEAMSEAoMUFJJT1JJVFlfTE9XEAQq1AIKCVRpbWVmcmFtZRIZChVUSU1FRlJBTUVfVU5TUEVDSUZJRUQQABIWChJUSU1FRlJBTUVfU0VDT05EXzEQARIWChJUSU1FRlJBTUVfTUlOVVRFXzEQAhIWChJUSU1FRlJBTUVfTUlOVVRFXzMQAxIWChJUSU1FRlJBTUVfTUlOVVRFXzUQBBIXChNUSU1FRlJBTUVfTUlOVVRFXzEwEAUSFwoTVElNRUZSQU1FX01JTlVURV8xNRAGEhcKE1RJTUVGUkFNRV9NSU5VVEVfMzAQBxIXChNUSU1FRlJBTUVfTUlOVVRFXzYwEAgSGAoUVElNRUZSQU1FX01JTlVURV8yNDAQCRIRCg1USU1FRlJBTUVfREFZEAoSEgoOVElNRUZSQU1FX1dFRUsQCxITCg9USU1FRlJBTUVfTU9OVEgQDBISCg5USU1FRlJBTUVfWUVBUhANKnQKBlNvdXJjZRIWChJTT1VSQ0VfVU5TUEVDSUZJRUQQABIQCgxTT1VSQ0VfU1RPUkUQARIZChVTT1VSQ0VfUkVBTFRJTUVfQ0FDSEUQAhITCg9TT1VSQ0VfVVBTVFJFQU0QAxIQCgxTT1VSQ0VfTUlYRUQQBCpWCgRQYXRoEhQKEFBBVEhfVU5TUEVDSUZJRUQQABIRCg1QQVRIX0NSSVRJQ0FMEAESEQoNUEFUSF9TVEFOREFSRBACEhIKDlBBVEhfUFJPVEVDVEVEEAMqrgIKCUdhcFJlYXNvbhIaChZHQVBfUkVBU09OX1VOU1BFQ0lGSUVEEAASIwofR0FQX1JFQVNPTl9VUFNUUkVBTV9VTkFWQUlMQUJMRRABEhsKF0dBUF9SRUFTT05fUkFURV9MSU1JVEVEEAISJwojR0FQX1JFQVNPTl9PVVRTSURFX1VQU1RSRUFNX0hJU1RPUlkQAxIXChNHQVBfUkVBU09OX0RFQURMSU5FEAQSFgoSR0FQX1JFQVNPTl9GT1JNSU5HEAUSIQodR0FQX1JFQVNPTl9TVFJFQU1fSU5URVJSVVBURUQQBhIkCiBHQVBfUkVBU09OX0lOVkFMSURfVVBTVFJFQU1fREFUQRAHEiAKHEdBUF9SRUFTT05fU1RPUkVfVU5BVkFJTEFCTEUQCCpTCgZDaGFuZ2USFgoSQ0hBTkdFX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTkdFX1JJU0UQARIPCgtDSEFOR0VfRVZFThACEg8KC0NIQU5HRV9GQUxMEAMqQwoGQXNrQmlkEhcKE0FTS19CSURfVU5TUEVDSUZJRUQQABIPCgtBU0tfQklEX0FTSxABEg8KC0FTS19CSURfQklEEAIqeQoLTWFya2V0U3RhdGUSHAoYTUFSS0VUX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUTUFSS0VUX1NUQVRFX1BSRVZJRVcQARIXChNNQVJLRVRfU1RBVEVfQUNUSVZFEAISGQoVTUFSS0VUX1NUQVRFX0RFTElTVEVEEAMyswkKEU1hcmtldERhdGFTZXJ2aWNlEmYKC0xpc3RNYXJrZXRzEiouYmFja2JvbmUubWFya2V0ZGF0YS52MS5MaXN0TWFya2V0c1JlcXVlc3QaKy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkxpc3RNYXJrZXRzUmVzcG9uc2USYwoKR2V0Q2FuZGxlcxIpLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0Q2FuZGxlc1JlcXVlc3QaKi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkdldENhbmRsZXNSZXNwb25zZRJ3ChBGZXRjaENhbmRsZVJhbmdlEi8uYmFja2JvbmUubWFya2V0ZGF0YS52MS5GZXRjaENhbmRsZVJhbmdlUmVxdWVzdBowLmJhY2tib25lLm1hcmtldGRhdGEudjEuRmV0Y2hDYW5kbGVSYW5nZVJlc3BvbnNlMAESYwoKR2V0VGlja2VycxIpLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0VGlja2Vyc1JlcXVlc3QaKi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkdldFRpY2tlcnNSZXNwb25zZRJsCg1HZXRPcmRlcmJvb2tzEiwuYmFja2JvbmUubWFya2V0ZGF0YS52MS5HZXRPcmRlcmJvb2tzUmVxdWVzdBotLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0T3JkZXJib29rc1Jlc3BvbnNlEmAKCUdldFRyYWRlcxIoLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0VHJhZGVzUmVxdWVzdBopLmJhY2tib25lLm1hcmtldGRhdGEudjEuR2V0VHJhZGVzUmVzcG9uc2USbgoNU3RyZWFtVGlja2VycxIsLmJhY2tib25lLm1hcmtldGRhdGEudjEuU3RyZWFtVGlja2Vyc1JlcXVlc3QaLS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbVRpY2tlcnNSZXNwb25zZTABEncKEFN0cmVhbU9yZGVyYm9va3MSLy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbU9yZGVyYm9va3NSZXF1ZXN0GjAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5TdHJlYW1PcmRlcmJvb2tzUmVzcG9uc2UwARJrCgxTdHJlYW1UcmFkZXMSKy5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbVRyYWRlc1JlcXVlc3QaLC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbVRyYWRlc1Jlc3BvbnNlMAESbgoNU3RyZWFtQ2FuZGxlcxIsLmJhY2tib25lLm1hcmtldGRhdGEudjEuU3RyZWFtQ2FuZGxlc1JlcXVlc3QaLS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlN0cmVhbUNhbmRsZXNSZXNwb25zZTABEl0KCEdldFN0YXRzEicuYmFja2JvbmUubWFya2V0ZGF0YS52MS5HZXRTdGF0c1JlcXVlc3QaKC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkdldFN0YXRzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * Interval is a half-open time range `[start_ms, end_ms)`.
@@ -1067,13 +1067,15 @@ export const GetCandlesResponseSchema: GenMessage<GetCandlesResponse> = /*@__PUR
   messageDesc(file_backbone_marketdata_v1_market_data, 15);
 
 /**
- * FetchCandleRangeRequest asks for bulk history of one or more markets.
+ * FetchCandleRangeRequest asks for bulk history of one or more markets. Markets are sent one
+ * after the other, in request order; each market's candles ascend in time. The bucket still forming
+ * is never sent (it is reported as a FORMING gap of that market's meta).
  *
  * @generated from message backbone.marketdata.v1.FetchCandleRangeRequest
  */
 export type FetchCandleRangeRequest = Message<"backbone.marketdata.v1.FetchCandleRangeRequest"> & {
   /**
-   * Market codes.
+   * Market codes, 1 to 100, each at most once.
    *
    * @generated from field: repeated string markets = 1;
    */
@@ -1108,7 +1110,7 @@ export type FetchCandleRangeRequest = Message<"backbone.marketdata.v1.FetchCandl
   priority: Priority;
 
   /**
-   * Maximum candles per batch; 0 = server default.
+   * Maximum candles per batch, at most 100,000; 0 = server default (10,000).
    *
    * @generated from field: uint32 batch_size = 6;
    */
@@ -1719,6 +1721,314 @@ export const StreamCandlesResponseSchema: GenMessage<StreamCandlesResponse> = /*
   messageDesc(file_backbone_marketdata_v1_market_data, 33);
 
 /**
+ * GetStatsRequest asks for store and gateway statistics.
+ *
+ * @generated from message backbone.marketdata.v1.GetStatsRequest
+ */
+export type GetStatsRequest = Message<"backbone.marketdata.v1.GetStatsRequest"> & {
+  /**
+   * Also list every stored (market, timeframe) series; there can be thousands.
+   *
+   * @generated from field: bool include_series = 1;
+   */
+  includeSeries: boolean;
+};
+
+/**
+ * Describes the message backbone.marketdata.v1.GetStatsRequest.
+ * Use `create(GetStatsRequestSchema)` to create a new message.
+ */
+export const GetStatsRequestSchema: GenMessage<GetStatsRequest> = /*@__PURE__*/
+  messageDesc(file_backbone_marketdata_v1_market_data, 34);
+
+/**
+ * StoredSeries describes the stored candles of one market and timeframe.
+ *
+ * @generated from message backbone.marketdata.v1.StoredSeries
+ */
+export type StoredSeries = Message<"backbone.marketdata.v1.StoredSeries"> & {
+  /**
+   * Market code.
+   *
+   * @generated from field: string market = 1;
+   */
+  market: string;
+
+  /**
+   * Timeframe.
+   *
+   * @generated from field: backbone.marketdata.v1.Timeframe timeframe = 2;
+   */
+  timeframe: Timeframe;
+
+  /**
+   * Stored candles.
+   *
+   * @generated from field: uint64 rows = 3;
+   */
+  rows: bigint;
+
+  /**
+   * Oldest stored candle time, UTC ms.
+   *
+   * @generated from field: int64 first_time_ms = 4;
+   */
+  firstTimeMs: bigint;
+
+  /**
+   * Newest stored candle time, UTC ms.
+   *
+   * @generated from field: int64 last_time_ms = 5;
+   */
+  lastTimeMs: bigint;
+
+  /**
+   * Disjoint verified intervals of the series.
+   *
+   * @generated from field: uint32 coverage_intervals = 6;
+   */
+  coverageIntervals: number;
+};
+
+/**
+ * Describes the message backbone.marketdata.v1.StoredSeries.
+ * Use `create(StoredSeriesSchema)` to create a new message.
+ */
+export const StoredSeriesSchema: GenMessage<StoredSeries> = /*@__PURE__*/
+  messageDesc(file_backbone_marketdata_v1_market_data, 35);
+
+/**
+ * CacheKindStats describes one kind of the realtime cache.
+ *
+ * @generated from message backbone.marketdata.v1.CacheKindStats
+ */
+export type CacheKindStats = Message<"backbone.marketdata.v1.CacheKindStats"> & {
+  /**
+   * `ticker`, `orderbook` or `trades`.
+   *
+   * @generated from field: string kind = 1;
+   */
+  kind: string;
+
+  /**
+   * Entries held now.
+   *
+   * @generated from field: uint32 entries = 2;
+   */
+  entries: number;
+
+  /**
+   * Reads that found a value.
+   *
+   * @generated from field: uint64 hits = 3;
+   */
+  hits: bigint;
+
+  /**
+   * Reads that found nothing.
+   *
+   * @generated from field: uint64 misses = 4;
+   */
+  misses: bigint;
+
+  /**
+   * hits / (hits + misses); 0 before any read.
+   *
+   * @generated from field: double hit_ratio = 5;
+   */
+  hitRatio: number;
+};
+
+/**
+ * Describes the message backbone.marketdata.v1.CacheKindStats.
+ * Use `create(CacheKindStatsSchema)` to create a new message.
+ */
+export const CacheKindStatsSchema: GenMessage<CacheKindStats> = /*@__PURE__*/
+  messageDesc(file_backbone_marketdata_v1_market_data, 36);
+
+/**
+ * StoreStats describes the storage daemon: the DuckDB candle store and the realtime cache.
+ *
+ * @generated from message backbone.marketdata.v1.StoreStats
+ */
+export type StoreStats = Message<"backbone.marketdata.v1.StoreStats"> & {
+  /**
+   * False when the daemon did not answer (it is restarting); the other fields are then zero.
+   *
+   * @generated from field: bool available = 1;
+   */
+  available: boolean;
+
+  /**
+   * Size of the DuckDB file, bytes.
+   *
+   * @generated from field: uint64 database_size_bytes = 2;
+   */
+  databaseSizeBytes: bigint;
+
+  /**
+   * Size of the write-ahead log, bytes (0 right after a checkpoint).
+   *
+   * @generated from field: uint64 wal_size_bytes = 3;
+   */
+  walSizeBytes: bigint;
+
+  /**
+   * DuckDB block size, bytes.
+   *
+   * @generated from field: uint64 block_size = 4;
+   */
+  blockSize: bigint;
+
+  /**
+   * Blocks in the file.
+   *
+   * @generated from field: uint64 total_blocks = 5;
+   */
+  totalBlocks: bigint;
+
+  /**
+   * Blocks not in use (reclaimable).
+   *
+   * @generated from field: uint64 free_blocks = 6;
+   */
+  freeBlocks: bigint;
+
+  /**
+   * Stored candles over all series.
+   *
+   * @generated from field: uint64 candle_rows = 7;
+   */
+  candleRows: bigint;
+
+  /**
+   * Stored (market, timeframe) series.
+   *
+   * @generated from field: uint32 series_count = 8;
+   */
+  seriesCount: number;
+
+  /**
+   * Each series, when the request asked for them.
+   *
+   * @generated from field: repeated backbone.marketdata.v1.StoredSeries series = 9;
+   */
+  series: StoredSeries[];
+
+  /**
+   * Realtime cache statistics per kind.
+   *
+   * @generated from field: repeated backbone.marketdata.v1.CacheKindStats cache = 10;
+   */
+  cache: CacheKindStats[];
+
+  /**
+   * Realtime cache hits over all kinds divided by all reads; 0 before any read.
+   *
+   * @generated from field: double cache_hit_ratio = 11;
+   */
+  cacheHitRatio: number;
+};
+
+/**
+ * Describes the message backbone.marketdata.v1.StoreStats.
+ * Use `create(StoreStatsSchema)` to create a new message.
+ */
+export const StoreStatsSchema: GenMessage<StoreStats> = /*@__PURE__*/
+  messageDesc(file_backbone_marketdata_v1_market_data, 37);
+
+/**
+ * GatewayStats describes the gateway process.
+ *
+ * @generated from message backbone.marketdata.v1.GatewayStats
+ */
+export type GatewayStats = Message<"backbone.marketdata.v1.GatewayStats"> & {
+  /**
+   * When the gateway started, UTC ms.
+   *
+   * @generated from field: int64 started_at_ms = 1;
+   */
+  startedAtMs: bigint;
+
+  /**
+   * The gateway's clock when it answered, UTC ms.
+   *
+   * @generated from field: int64 server_time_ms = 2;
+   */
+  serverTimeMs: bigint;
+
+  /**
+   * Client streams open now (all stream RPCs, FetchCandleRange included).
+   *
+   * @generated from field: uint32 active_streams = 3;
+   */
+  activeStreams: number;
+
+  /**
+   * Upstream WebSocket subscriptions held now, one per (type, market).
+   *
+   * @generated from field: uint32 upstream_subscriptions = 4;
+   */
+  upstreamSubscriptions: number;
+
+  /**
+   * REST calls made to Upbit since start.
+   *
+   * @generated from field: uint64 upstream_calls = 5;
+   */
+  upstreamCalls: bigint;
+
+  /**
+   * The longest the gateway's event loop was blocked since start, ms (measured to within 2 ms).
+   *
+   * @generated from field: double event_loop_delay_max_ms = 6;
+   */
+  eventLoopDelayMaxMs: number;
+
+  /**
+   * 99th percentile of the event loop's delay since start, ms.
+   *
+   * @generated from field: double event_loop_delay_p99_ms = 7;
+   */
+  eventLoopDelayP99Ms: number;
+};
+
+/**
+ * Describes the message backbone.marketdata.v1.GatewayStats.
+ * Use `create(GatewayStatsSchema)` to create a new message.
+ */
+export const GatewayStatsSchema: GenMessage<GatewayStats> = /*@__PURE__*/
+  messageDesc(file_backbone_marketdata_v1_market_data, 38);
+
+/**
+ * GetStatsResponse holds store and gateway statistics.
+ *
+ * @generated from message backbone.marketdata.v1.GetStatsResponse
+ */
+export type GetStatsResponse = Message<"backbone.marketdata.v1.GetStatsResponse"> & {
+  /**
+   * The storage daemon.
+   *
+   * @generated from field: backbone.marketdata.v1.StoreStats store = 1;
+   */
+  store?: StoreStats | undefined;
+
+  /**
+   * The gateway.
+   *
+   * @generated from field: backbone.marketdata.v1.GatewayStats gateway = 2;
+   */
+  gateway?: GatewayStats | undefined;
+};
+
+/**
+ * Describes the message backbone.marketdata.v1.GetStatsResponse.
+ * Use `create(GetStatsResponseSchema)` to create a new message.
+ */
+export const GetStatsResponseSchema: GenMessage<GetStatsResponse> = /*@__PURE__*/
+  messageDesc(file_backbone_marketdata_v1_market_data, 39);
+
+/**
  * Priority says who is asking and therefore who waits. It decides the path a request takes
  * through the gateway (see Path).
  *
@@ -2276,6 +2586,17 @@ export const MarketDataService: GenService<{
     methodKind: "server_streaming";
     input: typeof StreamCandlesRequestSchema;
     output: typeof StreamCandlesResponseSchema;
+  },
+  /**
+   * GetStats reports what the store holds and what the gateway is doing: for `mdb stats`,
+   * dashboards and operators.
+   *
+   * @generated from rpc backbone.marketdata.v1.MarketDataService.GetStats
+   */
+  getStats: {
+    methodKind: "unary";
+    input: typeof GetStatsRequestSchema;
+    output: typeof GetStatsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_backbone_marketdata_v1_market_data, 0);

@@ -1,0 +1,126 @@
+import { endianness } from "node:os";
+import { toBinary } from "@bufbuild/protobuf";
+import { type ResponseMeta, ResponseMetaSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
+import { type CandleColumns, columnsLength, PRICE_COLUMNS } from "../../shared/candle-columns.js";
+
+/** The Progress message's fields, in order (see market_data.proto). */
+export interface RangeProgress {
+  bucketsDone: number;
+  bucketsTotal: number;
+  marketsDone: number;
+  marketsTotal: number;
+}
+
+/** One FetchCandleRange message before encoding: a market's candles as columns. */
+export interface RangeBatch {
+  readonly market: string;
+  readonly candles: CandleColumns;
+  readonly progress: RangeProgress;
+  /** Only on the market's last batch. */
+  readonly meta?: ResponseMeta;
+}
+
+const LEN = 2;
+const tag = (field: number, wireType: number) => (field << 3) | wireType;
+// FetchCandleRangeResponse.batch, then CandleBatch's fields (see market_data.proto).
+const TAG_BATCH = tag(1, LEN);
+const TAG_MARKET = tag(1, LEN);
+const TAG_TIME = tag(2, LEN);
+/** open, high, low, close, volume, quote_volume: fields 3..8, packed doubles. */
+const PRICE_TAGS = [3, 4, 5, 6, 7, 8].map((n) => tag(n, LEN));
+const TAG_PROGRESS = tag(9, LEN);
+const TAG_META = tag(10, LEN);
+const LITTLE_ENDIAN = endianness() === "LE";
+
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+function writeVarint(buf: Buffer, at: number, n: number): number {
+  while (n >= 128) {
+    buf[at++] = (n % 128) | 128;
+    n = Math.floor(n / 128);
+  }
+  buf[at++] = n;
+  return at;
+}
+
+const fieldLength = (bodyLength: number) => 1 + varintLength(bodyLength) + bodyLength;
+
+/** Progress: four varint fields, each left out when zero (proto3). */
+function encodeProgress(p: RangeProgress): Buffer {
+  const values = [p.bucketsDone, p.bucketsTotal, p.marketsDone, p.marketsTotal];
+  const buf = Buffer.allocUnsafe(values.reduce((n, v) => n + (v === 0 ? 0 : 1 + varintLength(v)), 0));
+  let at = 0;
+  values.forEach((v, i) => {
+    if (v === 0) return;
+    buf[at++] = tag(i + 1, 0);
+    at = writeVarint(buf, at, v);
+  });
+  return buf;
+}
+
+/**
+ * FetchCandleRangeResponse in protobuf wire format, written directly: the same bytes protobuf-es
+ * produces (a test holds them equal). A packed double field is the column's own little-endian
+ * bytes, so each price column is one copy instead of a write per value; this is what lets a bulk
+ * fetch run at disk speed. Times must be non-negative (they are: candles start after 2017).
+ */
+export function encodeRangeBatch(b: RangeBatch): Buffer {
+  const n = columnsLength(b.candles);
+  const market = Buffer.from(b.market, "utf8");
+  const progress = encodeProgress(b.progress);
+  const meta = b.meta ? toBinary(ResponseMetaSchema, b.meta) : undefined;
+  const times = new Array<number>(n);
+  let timeBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const t = Number(b.candles.time[i]);
+    times[i] = t;
+    timeBytes += varintLength(t);
+  }
+  let body = 0;
+  if (market.length > 0) body += fieldLength(market.length);
+  if (n > 0) body += fieldLength(timeBytes) + PRICE_COLUMNS.length * fieldLength(8 * n);
+  body += fieldLength(progress.length);
+  if (meta) body += fieldLength(meta.length);
+  const buf = Buffer.allocUnsafe(fieldLength(body));
+  let at = 0;
+  buf[at++] = TAG_BATCH;
+  at = writeVarint(buf, at, body);
+  if (market.length > 0) {
+    buf[at++] = TAG_MARKET;
+    at = writeVarint(buf, at, market.length);
+    at += market.copy(buf, at);
+  }
+  if (n > 0) {
+    buf[at++] = TAG_TIME;
+    at = writeVarint(buf, at, timeBytes);
+    for (const t of times) at = writeVarint(buf, at, t);
+    PRICE_COLUMNS.forEach((name, k) => {
+      const column = b.candles[name];
+      buf[at++] = PRICE_TAGS[k]!;
+      at = writeVarint(buf, at, 8 * n);
+      if (LITTLE_ENDIAN) {
+        buf.set(new Uint8Array(column.buffer, column.byteOffset, 8 * n), at);
+        at += 8 * n;
+      } else {
+        for (const d of column) at = buf.writeDoubleLE(d, at);
+      }
+    });
+  }
+  buf[at++] = TAG_PROGRESS;
+  at = writeVarint(buf, at, progress.length);
+  buf.set(progress, at);
+  at += progress.length;
+  if (meta) {
+    buf[at++] = TAG_META;
+    at = writeVarint(buf, at, meta.length);
+    buf.set(meta, at);
+  }
+  return buf;
+}
