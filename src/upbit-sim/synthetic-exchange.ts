@@ -148,7 +148,7 @@ class Exchange implements SyntheticExchange {
     };
   }
 
-  /** Minutes newest first; only a minute cut by the listing time or by now needs its trades. */
+  /** Minutes newest first; only a minute cut by the listing time or by now before its last trade needs its trades. */
   private minuteCandles(model: MarketModel, latest: number, nowMs: number, count: number): SimCandle[] {
     const out: SimCandle[] = [];
     const acc = this.acc;
@@ -156,7 +156,9 @@ class Exchange implements SyntheticExchange {
     this.bars.forEachMinuteBackward(model, Math.floor(latest / MINUTE_MS), model.listedMinute, (hour, j) => {
       const start = (hour.hour * 60 + j) * MINUTE_MS;
       acc.reset();
-      if (start >= listedAtMs && start + MINUTE_MS <= nowMs + 1) {
+      // A minute whose trades have all happened is summed whole even while it forms: the live
+      // candle sent after its last trade then equals the closed one to the last bit.
+      if (start >= listedAtMs && (start + MINUTE_MS <= nowMs + 1 || nowMs >= hour.lastMs[j]!)) {
         const bar = hour.minutes.barAt(j, this.scratchBar);
         acc.addMinuteBar(bar, model.turnover(bar.u, bar.w), hour.lastMs[j]!);
       } else this.bars.addTradesOfMinute(model, hour, j, listedAtMs, nowMs + 1, acc);

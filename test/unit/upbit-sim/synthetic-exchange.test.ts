@@ -315,11 +315,14 @@ describe("synthetic exchange", () => {
   it("sends a bucket's last live candle bit for bit as the closed candle served later", () => {
     for (const market of [LIQUID, MEDIUM]) {
       for (const tf of ["1m", "5m", "60m", "240m", "1d"] as const) {
-        // The newest closed bucket with trades, seen at its last trade and long after it closed.
-        const [closed] = exchangeAt(NOW).candles(market.code, tf, bucketStart(tf, NOW), 1);
-        expect(closed, `${market.code} ${tf}`).toBeDefined();
-        const [live] = exchangeAt(closed!.lastTradeMs).candles(market.code, tf, closed!.lastTradeMs + 1, 1);
-        expect(live, `${market.code} ${tf}`).toEqual(closed);
+        // The newest closed buckets with trades, each seen at its last trade and long after it
+        // closed: sums in another order differ in the last bit for some buckets only.
+        const closed = exchangeAt(NOW).candles(market.code, tf, bucketStart(tf, NOW), tf === "1m" ? 60 : 3);
+        expect(closed.length, `${market.code} ${tf}`).toBeGreaterThan(0);
+        for (const c of closed) {
+          const [live] = exchangeAt(c.lastTradeMs).candles(market.code, tf, c.lastTradeMs + 1, 1);
+          expect(live, `${market.code} ${tf} ${c.timeMs}`).toEqual(c);
+        }
       }
     }
   });
