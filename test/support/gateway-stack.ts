@@ -27,6 +27,8 @@ export interface Stack {
   daemon: DaemonProcess;
   readonly dataDir: string;
   readonly gateway: Gateway;
+  /** The gateway's public gRPC address (`127.0.0.1:PORT`). */
+  readonly address: string;
   readonly client: GrpcClient<typeof MarketDataService>;
   /** The simulator's per-group traffic counters (`/_sim/stats`). */
   traffic(): Promise<Record<string, GroupTraffic>>;
@@ -65,7 +67,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const upbit = new UpbitRestClient({ baseUrl: restUrl, rateLimit: { limitPerSecond: options.gatewayRateLimit ?? rateLimit }, logger: silentLogger });
   const gateway = createGateway(config, { log: silentLogger, upbit });
-  const client = createGrpcClient(MarketDataService, await gateway.start());
+  const address = await gateway.start();
+  const client = createGrpcClient(MarketDataService, address);
   const admin = async (path: string, body?: unknown): Promise<unknown> => {
     const res = await fetch(`${restUrl}${path}`, body === undefined ? {} : { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
     if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
@@ -78,6 +81,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     daemon,
     dataDir,
     gateway,
+    address,
     client,
     traffic: async () => ((await admin("/_sim/stats")) as { groups: Record<string, GroupTraffic> }).groups,
     resetSim: async () => void (await admin("/_sim/reset", {})),
