@@ -4,7 +4,8 @@
  * real gRPC client on loopback from this process. Upbit's real limit (10 requests/s per group) on
  * both the simulator and the gateway's limiter.
  *
- * 1. Warm GetCandles 1,000: latency once cached, against the daemon's own read of the same rows.
+ * 1. Warm GetCandles 1,000: latency once cached, against the daemon's own read of the same rows,
+ *    and against the floor: a grpc-js server (own process) answering the same bytes from memory.
  * 2. Cold 30-day 1-minute fetch at LOW: wall time against the rate-limit floor, zero 429s.
  * 3. CRITICAL GetTickers latency at a bot's steady pace while a LOW 30-day fetch of another
  *    market runs at full budget (from its first upstream call, for 15 s, before it finishes),
@@ -13,9 +14,12 @@
  * Each phase checks its answers (counts, zero upstream calls when warm, what the store holds) and
  * the simulator's counters (zero 429s, never above the limit in any second).
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { toBinary } from "@bufbuild/protobuf";
 import { setTimeout as delay } from "node:timers/promises";
-import { type GetCandlesResponse, MarketDataService, Priority, Timeframe } from "../src/gen/backbone/marketdata/v1/market_data_pb.js";
+import { type GetCandlesResponse, GetCandlesResponseSchema, MarketDataService, Priority, Timeframe } from "../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { columnsFromWire } from "../src/shared/candle-columns-wire.js";
 import { createGrpcClient } from "../src/shared/grpc/client.js";
 import { StorageService } from "../src/gen/backbone/storage/v1/storage_pb.js";
@@ -28,6 +32,7 @@ import type { Latency, Metric } from "./storage.bench.js";
 const MINUTE = 60_000;
 /** Upbit's page size: the gateway plans windows on a grid of 200-bucket cells. */
 const GATEWAY_MAIN = new URL("../src/gateway/main.ts", import.meta.url).pathname;
+const CANNED_SERVER = new URL("./canned-answer-server.ts", import.meta.url).pathname;
 const CELL_MS = 200 * MINUTE;
 /** Upbit's quotation limit, per group per second; the simulator's and the gateway limiter's default. */
 const RATE_LIMIT = 10;
@@ -69,7 +74,7 @@ export interface GatewayBenchResult {
     cold: { market: string; buckets: number; startMs: number; endMs: number; requests: "one GetCandles range request, PRIORITY_LOW" };
     critical: { markets: string[]; intervalMs: number; windowMs: number; lowMarket: string };
   };
-  warm: { gateway: Latency; daemon: Latency; gatewayServerMsP50: number; p50Ratio: number; p99Ratio: number };
+  warm: { gateway: Latency; daemon: Latency; floor: Latency; gatewayServerMsP50: number; p50Ratio: number; p99Ratio: number; p99RatioToFloor: number };
   cold: {
     wallS: number;
     upstreamCalls: number;
@@ -146,6 +151,7 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
   const dataDir = tempDir("mdb-bench-gateway-");
   let sim: SimProcess | undefined;
   let gateway: ListeningProcess | undefined;
+  let canned: ListeningProcess | undefined;
   const clients: { close(): void }[] = [];
   let failed = true;
   try {
@@ -189,17 +195,32 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
       const c = columnsFromWire((await store.getLatestCandles(latestRequest)).candles, "candles");
       if (c.time.length !== WARM_COUNT || c.time[0] !== firstTime) throw new Error(`daemon answered ${c.time.length} candles from ${c.time[0]}`);
     };
+    // The floor: the same answer's bytes from a server that does nothing else, decoded the same way.
+    const answerFile = join(dataDir, "warm-answer.bin");
+    writeFileSync(answerFile, toBinary(GetCandlesResponseSchema, first));
+    canned = await launchListening(CANNED_SERVER, [answerFile]);
+    const floorClient = createGrpcClient(MarketDataService, String(canned.listening.address));
+    clients.push(floorClient);
+    const floorCall = async () => {
+      const answer = await floorClient.getCandles(warmRequest);
+      if (answer.candles.length !== WARM_COUNT) throw new Error(`the canned server answered ${answer.candles.length} candles`);
+    };
     for (let i = 0; i < WARM_WARMUP; i++) await gatewayCall();
     for (let i = 0; i < WARM_WARMUP; i++) await daemonCall();
+    for (let i = 0; i < WARM_WARMUP; i++) await floorCall();
     serverMs.length = 0;
-    const warmSamples = { gateway: [] as number[], daemon: [] as number[] };
-    // Alternating rounds, so drift (other load on the machine) hits both alike.
+    const warmSamples = { gateway: [] as number[], daemon: [] as number[], floor: [] as number[] };
+    // Alternating rounds, so drift (other load on the machine) hits all alike.
     for (let r = 0; r < WARM_ROUNDS; r++) {
       for (let i = 0; i < WARM_CALLS_PER_ROUND; i++) warmSamples.gateway.push((await timed(gatewayCall))[1]);
       for (let i = 0; i < WARM_CALLS_PER_ROUND; i++) warmSamples.daemon.push((await timed(daemonCall))[1]);
+      for (let i = 0; i < WARM_CALLS_PER_ROUND; i++) warmSamples.floor.push((await timed(floorCall))[1]);
     }
     const warmGateway = latency(warmSamples.gateway);
     const warmDaemon = latency(warmSamples.daemon);
+    const warmFloor = latency(warmSamples.floor);
+    await canned.stop();
+    canned = undefined;
 
     // 2. Cold 30-day 1-minute fetch, LOW, one request.
     log(`cold ${COLD_BUCKETS} x 1m ${COLD_MARKET} at PRIORITY_LOW`);
@@ -309,6 +330,8 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
       { name: "warm GetCandles 1000 p50 (vs daemon)", unit: "ms", value: warmGateway.p50Ms, baseline: warmDaemon.p50Ms, ratio: warmP50Ratio },
       { name: "warm GetCandles 1000 p99 (vs daemon)", unit: "ms", value: warmGateway.p99Ms, baseline: warmDaemon.p99Ms, ratio: warmP99Ratio, target: `< ${WARM_TARGET_P99_MS} ms`, ok: targets[0]!.ok },
       { name: "warm GetCandles 1000 max (vs daemon)", unit: "ms", value: warmGateway.maxMs, baseline: warmDaemon.maxMs },
+      { name: "warm GetCandles 1000 p50 (vs canned floor)", unit: "ms", value: warmGateway.p50Ms, baseline: warmFloor.p50Ms, ratio: warmGateway.p50Ms / warmFloor.p50Ms },
+      { name: "warm GetCandles 1000 p99 (vs canned floor)", unit: "ms", value: warmGateway.p99Ms, baseline: warmFloor.p99Ms, ratio: warmGateway.p99Ms / warmFloor.p99Ms },
       { name: "warm GetCandles 1000 server_ms p50", unit: "ms", value: quantile([...serverMs].sort((a, b) => a - b), 0.5) },
       { name: `cold 30d 1m s (vs ${coldCalls} calls / ${RATE_LIMIT}/s)`, unit: "s", value: coldWallS, baseline: floorS, ratio: ratioToFloor, target: `ratio <= ${COLD_TARGET_RATIO}`, ok: targets[1]!.ok },
       { name: "cold 30d 1m max requests/s", unit: "", value: coldMaxPerSecond, target: `<= ${RATE_LIMIT}`, ok: targets[2]!.ok },
@@ -336,7 +359,7 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
         cold: { market: COLD_MARKET, buckets: COLD_BUCKETS, startMs: coldStart, endMs: coldEnd, requests: "one GetCandles range request, PRIORITY_LOW" },
         critical: { markets, intervalMs: CRITICAL_INTERVAL_MS, windowMs: CRITICAL_WINDOW_MS, lowMarket: LOW_MARKET },
       },
-      warm: { gateway: warmGateway, daemon: warmDaemon, gatewayServerMsP50: quantile([...serverMs].sort((a, b) => a - b), 0.5), p50Ratio: warmP50Ratio, p99Ratio: warmP99Ratio },
+      warm: { gateway: warmGateway, daemon: warmDaemon, floor: warmFloor, p99RatioToFloor: warmGateway.p99Ms / warmFloor.p99Ms, gatewayServerMsP50: quantile([...serverMs].sort((a, b) => a - b), 0.5), p50Ratio: warmP50Ratio, p99Ratio: warmP99Ratio },
       cold: {
         wallS: coldWallS,
         upstreamCalls: coldCalls,
@@ -369,6 +392,7 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
       const code = gateway === undefined ? 0 : await gateway.stop();
       if (code !== 0 && !failed) throw new Error(`gateway exited with ${code}`);
     } finally {
+      await canned?.stop();
       await sim?.stop();
       removeDir(dataDir);
     }
