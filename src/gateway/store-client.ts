@@ -48,6 +48,7 @@ const UNAVAILABLE_CODES = new Set<number>([status.UNAVAILABLE, status.DEADLINE_E
  */
 export class StoreClient {
   private readonly client: GrpcClient<typeof StorageService>;
+  private readonly writeListeners = new Set<(segment: CandleSegmentToWrite) => void>();
 
   constructor(address: string) {
     this.client = createGrpcClient(StorageService, address, {
@@ -109,8 +110,24 @@ export class StoreClient {
     return columnsFromWire(res.candles, "candles");
   }
 
+  /** Hears of every candle write, before it is sent and once it is done (or failed): caches of store contents drop what it touches. */
+  onWrite(listener: (segment: CandleSegmentToWrite) => void): () => void {
+    this.writeListeners.add(listener);
+    return () => this.writeListeners.delete(listener);
+  }
+
   /** Writes candles and the coverage they verify, all or nothing. */
   async write(segments: readonly CandleSegmentToWrite[], o: StoreCallOptions = {}): Promise<void> {
+    const tell = () => segments.forEach((s) => this.writeListeners.forEach((l) => l(s)));
+    tell();
+    try {
+      await this.sendWrite(segments, o);
+    } finally {
+      tell();
+    }
+  }
+
+  private async sendWrite(segments: readonly CandleSegmentToWrite[], o: StoreCallOptions): Promise<void> {
     await this.call(
       (opts) =>
         this.client.writeCandles(

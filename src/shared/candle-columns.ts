@@ -45,6 +45,16 @@ export function sliceColumns(c: CandleColumns, from: number, to: number): Candle
   };
 }
 
+/** A view of the rows of ascending `c` with open time in `[start, end)`. */
+export function columnsWithin(c: CandleColumns, start: number, end: number): CandleColumns {
+  const n = columnsLength(c);
+  let from = 0;
+  while (from < n && Number(c.time[from]) < start) from++;
+  let to = from;
+  while (to < n && Number(c.time[to]) < end) to++;
+  return sliceColumns(c, from, to);
+}
+
 /** The rows of `parts`, in order, in one set of columns. */
 export function concatColumns(parts: readonly CandleColumns[]): CandleColumns {
   const out = allocateColumns(parts.reduce((n, p) => n + columnsLength(p), 0));

@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import { GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandleRow as Row, rowsFromColumns } from "../../shared/candle-columns.js";
+import { type CandleRow as Row, concatColumns, rowsFromColumns } from "../../shared/candle-columns.js";
 import { containsRange, type Interval, normalize, subtract } from "../../shared/intervals.js";
 import type { Logger } from "../../shared/logger.js";
 import { addBuckets, bucketCeil, bucketStart } from "../../shared/time.js";
@@ -8,6 +8,7 @@ import type { Timeframe } from "../../shared/timeframe.js";
 import type { MetaRecorder } from "../response-meta.js";
 import type { LowPriorityGate } from "../scheduler/low-priority-gate.js";
 import { CoverageCache } from "./coverage-cache.js";
+import { DEFAULT_HOT_CANDLES, HotCandleCache } from "./hot-candle-cache.js";
 import { isStoreUnavailableError, type StoreClient, StoreUnavailableError } from "../store-client.js";
 import type { UpbitRestClient } from "../upstream/upbit-rest-client.js";
 import { type CandleQuery, EARLIEST_TIME_MS } from "./candle-request.js";
@@ -36,6 +37,8 @@ export interface CandleCoordinatorDeps {
   log: Logger;
   /** Windows one request fetches at once. */
   parallelism: number;
+  /** Candles the gateway keeps in memory for warm reads (0: none). */
+  hotCandles?: number;
 }
 
 /**
@@ -48,9 +51,23 @@ export class CandleCoordinator {
   private readonly coverage = new CoverageCache();
   /** Shared by every request that fetches candle windows, so each window is fetched once. */
   readonly fetcher: WindowFetcher;
+  /** Stored candles read lately, answering warm reads without a daemon round trip. */
+  readonly hot: HotCandleCache;
 
   constructor(private readonly deps: CandleCoordinatorDeps) {
     this.fetcher = new WindowFetcher(deps, this.coverage);
+    this.hot = new HotCandleCache(deps.hotCandles ?? DEFAULT_HOT_CANDLES);
+    deps.store.onWrite((s) => {
+      const times = s.candles.time;
+      const starts = [...s.verified.map((v) => v.start), ...(times.length > 0 ? [Number(times[0])] : [])];
+      const ends = [...s.verified.map((v) => v.end), ...(times.length > 0 ? [Number(times[times.length - 1]) + 1] : [])];
+      if (starts.length > 0) this.hot.invalidate(s.market, s.timeframe, Math.min(...starts), Math.max(...ends));
+    });
+  }
+
+  /** True when the gateway knows `[start, end)` is verified in the store. */
+  knowsCovered(market: string, tf: Timeframe, start: number, end: number): boolean {
+    return this.coverage.covers(market, tf, start, end);
   }
 
   /** What of `[start, end)` the store lacks; none of it when the gateway already knows it covered. */
@@ -226,17 +243,27 @@ class CandleRun {
   private async read(start: number, end: number): Promise<Row[]> {
     if (end <= start) return [];
     if (this.memoryOnly) return this.rowsInMemory(start, end);
-    const rows = (await this.deps.store.read(this.q.market, this.tf, start, end, { signal: this.signal })).flatMap(rowsFromColumns);
     this.meta.servedFromStore();
-    return rows;
+    const { market } = this.q;
+    const hot = this.coordinator.hot.range(market, this.tf, start, end);
+    if (hot) return rowsFromColumns(hot);
+    const rows = concatColumns(await this.deps.store.read(market, this.tf, start, end, { signal: this.signal }));
+    if (this.coordinator.knowsCovered(market, this.tf, start, end)) this.coordinator.hot.put(market, this.tf, start, end, rows);
+    return rowsFromColumns(rows);
   }
 
   private async latest(start: number, end: number, n: number): Promise<Row[]> {
     if (end <= start) return [];
     if (this.memoryOnly) return this.rowsInMemory(start, end).slice(-n);
-    const rows = rowsFromColumns(await this.deps.store.latest(this.q.market, this.tf, start, end, n, { signal: this.signal }));
     this.meta.servedFromStore();
-    return rows;
+    const { market } = this.q;
+    const hot = this.coordinator.hot.latest(market, this.tf, start, end, n);
+    if (hot) return rowsFromColumns(hot);
+    const rows = await this.deps.store.latest(market, this.tf, start, end, n, { signal: this.signal });
+    // n rows found: every stored row from the oldest of them on is known; fewer: the whole range.
+    const known = rows.time.length === n && n > 0 ? Number(rows.time[0]) : start;
+    if (this.coordinator.knowsCovered(market, this.tf, known, end)) this.coordinator.hot.put(market, this.tf, known, end, rows);
+    return rowsFromColumns(rows);
   }
 
   /** True when `[start, end)` is verified (known down to the market's beginning when start is the epoch). */

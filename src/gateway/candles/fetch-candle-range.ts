@@ -1,5 +1,5 @@
 import { type FetchCandleRangeRequest, GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandleColumns, columnsLength, sliceColumns } from "../../shared/candle-columns.js";
+import { type CandleColumns, columnsLength, columnsWithin } from "../../shared/candle-columns.js";
 import type { CallContext, Send } from "../../shared/grpc/handlers.js";
 import { type Interval, subtract } from "../../shared/intervals.js";
 import { addBuckets, bucketCeil, bucketCount, bucketStart } from "../../shared/time.js";
@@ -147,7 +147,7 @@ class MarketRange {
       this.fetchAhead(segment.index);
       const flight = await this.flights[segment.index];
       this.flights[segment.index] = undefined;
-      if (flight) await batcher.push(within(flight.window.candles, segment.start, segment.end));
+      if (flight) await batcher.push(columnsWithin(flight.window.candles, segment.start, segment.end));
       return;
     }
     // Windows after this stretch are fetched while it streams.
@@ -175,7 +175,7 @@ class MarketRange {
     this.meta.splits += windows.length;
     for (const w of windows) {
       const flight = await this.fetchWindow(w);
-      if (flight) await batcher.push(within(flight.window.candles, Math.max(start, w.start), Math.min(end, w.end)));
+      if (flight) await batcher.push(columnsWithin(flight.window.candles, Math.max(start, w.start), Math.min(end, w.end)));
     }
   }
 
@@ -217,13 +217,3 @@ class MarketRange {
 
 /** The store is already known down for this request. */
 class StoreUnavailableMarker extends Error {}
-
-/** The rows of ascending `c` with open time in `[start, end)`. */
-function within(c: CandleColumns, start: number, end: number): CandleColumns {
-  const n = columnsLength(c);
-  let from = 0;
-  while (from < n && Number(c.time[from]) < start) from++;
-  let to = from;
-  while (to < n && Number(c.time[to]) < end) to++;
-  return sliceColumns(c, from, to);
-}
