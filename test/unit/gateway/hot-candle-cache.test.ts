@@ -23,7 +23,7 @@ function storedRows(present: readonly boolean[], start: number, end: number, ver
   return c;
 }
 
-const times = (c: CandleColumns | undefined) => (c === undefined ? undefined : [...c.time].map(Number));
+const times = (c: CandleColumns): number[] => [...c.time].map(Number);
 const range = fc.tuple(fc.nat({ max: BUCKETS }), fc.nat({ max: BUCKETS })).filter(([a, b]) => a !== b).map(([a, b]) => [T0 + Math.min(a, b) * MINUTE, T0 + Math.max(a, b) * MINUTE] as const);
 const op = fc.oneof(
   fc.record({ kind: fc.constant("put" as const), range }),
@@ -69,8 +69,8 @@ describe("HotCandleCache", () => {
     const at = (i: number) => T0 + i * MINUTE;
     cache.put("KRW-BTC", "1m", at(150), at(700), storedRows(present, at(150), at(700)));
     cache.put("KRW-BTC", "1m", at(700), at(900), storedRows(present, at(700), at(900)));
-    expect(times(cache.range("KRW-BTC", "1m", at(150), at(900)))).toEqual(times(storedRows(present, at(150), at(900))));
-    expect(times(cache.latest("KRW-BTC", "1m", at(150), at(900), 500))).toEqual(times(storedRows(present, at(150), at(900))).slice(-500));
+    expect(times(cache.range("KRW-BTC", "1m", at(150), at(900))!)).toEqual(times(storedRows(present, at(150), at(900))));
+    expect(times(cache.latest("KRW-BTC", "1m", at(150), at(900), 500)!)).toEqual(times(storedRows(present, at(150), at(900))).slice(-500));
     // Fewer than n after 150, and what lies before 150 was never learnt.
     expect(cache.latest("KRW-BTC", "1m", at(100), at(900), 600)).toBeUndefined();
     expect(cache.range("KRW-BTC", "1m", at(149), at(900))).toBeUndefined();
