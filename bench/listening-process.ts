@@ -10,6 +10,8 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 
 export interface ListeningProcess {
+  /** The process id, for what /proc says about it (memory, CPU, children). */
+  readonly pid: number;
   /** The fields of the listening line. */
   readonly listening: Readonly<Record<string, unknown>>;
   /** SIGTERM and wait for the exit (SIGKILL after a timeout); resolves with the exit code. */
@@ -48,7 +50,7 @@ export async function launchListening(main: string, args: readonly string[], env
         }
       });
     });
-    return { listening, stop };
+    return { pid: child.pid!, listening, stop };
   } catch (e) {
     await stop();
     throw e;

@@ -1,6 +1,7 @@
 // Usage: tsx bench/run.ts [name...]   (no name: every benchmark)
 // Prints each result as JSON, then a table. Exit 0 even when a target is missed (the `ok` column
 // says so), 1 when a benchmark fails, 2 for an unknown name.
+import { runBulkBench } from "./bulk.bench.js";
 import { runGatewayBench } from "./gateway.bench.js";
 import { runSimExchangeBench } from "./sim-exchange.bench.js";
 import { type Metric, runStorageBench } from "./storage.bench.js";
@@ -15,6 +16,7 @@ const BENCHMARKS: Record<string, (log: (msg: string) => void) => Promise<BenchRe
   "sim-exchange": runSimExchangeBench,
   gateway: runGatewayBench,
   streams: runStreamsBench,
+  bulk: runBulkBench,
 };
 
 function format(v: number | undefined, unit = ""): string {
