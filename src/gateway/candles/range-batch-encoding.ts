@@ -1,4 +1,3 @@
-import { endianness } from "node:os";
 import { toBinary } from "@bufbuild/protobuf";
 import { type ResponseMeta, ResponseMetaSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import { type CandleColumns, columnsLength, PRICE_COLUMNS } from "../../shared/candle-columns.js";
@@ -30,7 +29,6 @@ const TAG_TIME = tag(2, LEN);
 const PRICE_TAGS = [3, 4, 5, 6, 7, 8].map((n) => tag(n, LEN));
 const TAG_PROGRESS = tag(9, LEN);
 const TAG_META = tag(10, LEN);
-const LITTLE_ENDIAN = endianness() === "LE";
 
 function varintLength(n: number): number {
   let len = 1;
@@ -52,6 +50,28 @@ function writeVarint(buf: Buffer, at: number, n: number): number {
 
 const fieldLength = (bodyLength: number) => 1 + varintLength(bodyLength) + bodyLength;
 
+/** Varint length of the non-negative 64-bit value `hi * 2^32 + lo`, in integer arithmetic. */
+function varint64Length(lo: number, hi: number): number {
+  let len = 1;
+  while (hi !== 0 || lo > 127) {
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+    len++;
+  }
+  return len;
+}
+
+/** Writes `hi * 2^32 + lo` as a varint; integer arithmetic, so no BigInt and no float division per value. */
+function writeVarint64(buf: Buffer, at: number, lo: number, hi: number): number {
+  while (hi !== 0 || lo > 127) {
+    buf[at++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  buf[at++] = lo;
+  return at;
+}
+
 /** Progress: four varint fields, each left out when zero (proto3). */
 function encodeProgress(p: RangeProgress): Buffer {
   const values = [p.bucketsDone, p.bucketsTotal, p.marketsDone, p.marketsTotal];
@@ -68,21 +88,19 @@ function encodeProgress(p: RangeProgress): Buffer {
 /**
  * FetchCandleRangeResponse in protobuf wire format, written directly: the same bytes protobuf-es
  * produces (a test holds them equal). A packed double field is the column's own little-endian
- * bytes, so each price column is one copy instead of a write per value; this is what lets a bulk
- * fetch run at disk speed. Times must be non-negative (they are: candles start after 2017).
+ * bytes (the host is little-endian, see candle-columns-wire.ts), so each price column is one copy
+ * instead of a write per value, and times are written from their 32-bit halves. Times must be
+ * non-negative (they are: candles start after 2017).
  */
 export function encodeRangeBatch(b: RangeBatch): Buffer {
   const n = columnsLength(b.candles);
   const market = Buffer.from(b.market, "utf8");
   const progress = encodeProgress(b.progress);
   const meta = b.meta ? toBinary(ResponseMetaSchema, b.meta) : undefined;
-  const times = new Array<number>(n);
+  // The times as 32-bit halves (little-endian host, checked in candle-columns-wire.ts).
+  const halves = new Uint32Array(b.candles.time.buffer, b.candles.time.byteOffset, 2 * n);
   let timeBytes = 0;
-  for (let i = 0; i < n; i++) {
-    const t = Number(b.candles.time[i]);
-    times[i] = t;
-    timeBytes += varintLength(t);
-  }
+  for (let i = 0; i < n; i++) timeBytes += varint64Length(halves[2 * i]!, halves[2 * i + 1]!);
   let body = 0;
   if (market.length > 0) body += fieldLength(market.length);
   if (n > 0) body += fieldLength(timeBytes) + PRICE_COLUMNS.length * fieldLength(8 * n);
@@ -100,17 +118,13 @@ export function encodeRangeBatch(b: RangeBatch): Buffer {
   if (n > 0) {
     buf[at++] = TAG_TIME;
     at = writeVarint(buf, at, timeBytes);
-    for (const t of times) at = writeVarint(buf, at, t);
+    for (let i = 0; i < n; i++) at = writeVarint64(buf, at, halves[2 * i]!, halves[2 * i + 1]!);
     PRICE_COLUMNS.forEach((name, k) => {
       const column = b.candles[name];
       buf[at++] = PRICE_TAGS[k]!;
       at = writeVarint(buf, at, 8 * n);
-      if (LITTLE_ENDIAN) {
-        buf.set(new Uint8Array(column.buffer, column.byteOffset, 8 * n), at);
-        at += 8 * n;
-      } else {
-        for (const d of column) at = buf.writeDoubleLE(d, at);
-      }
+      buf.set(new Uint8Array(column.buffer, column.byteOffset, 8 * n), at);
+      at += 8 * n;
     });
   }
   buf[at++] = TAG_PROGRESS;
