@@ -193,6 +193,8 @@ async function startGateway(sim: SimProcess): Promise<GatewayUnderTest> {
       BACKBONE_DATA_DIR: dataDir,
       UPBIT_REST_URL: sim.restUrl,
       UPBIT_WS_URL: sim.wsUrl,
+      // Every subscriber here is one client (this machine): above the 1,000 rounds, with room for streams still closing.
+      BACKBONE_MAX_STREAMS_PER_CLIENT: "2000",
     });
   } catch (e) {
     removeDir(dataDir);

@@ -48,6 +48,19 @@ export function publicServiceDefinition(): ServiceDefinition {
   });
 }
 
+/** TLS when `config.tls` holds a certificate and key (no client certificates asked), plaintext otherwise. */
+function serverCredentials(config: GatewayConfig): ServerCredentials {
+  if (config.tls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(null, [{ cert_chain: config.tls.certChain, private_key: config.tls.privateKey }], false);
+}
+
+/** Serving beyond loopback is allowed, but plaintext or keyless there deserves a line in the log. */
+function warnIfExposed(config: GatewayConfig, log: Logger): void {
+  if (!config.remote) return;
+  if (config.tls === undefined) log.warn("gateway serves beyond loopback without TLS: calls and API keys travel in plaintext unless a proxy in front adds TLS", { listen: config.listen });
+  if (config.apiKeys === undefined) log.warn("gateway serves beyond loopback without API keys: anyone who reaches it may call at any priority", { listen: config.listen });
+}
+
 export function createGateway(config: GatewayConfig, options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
   const upbit = options.upbit ?? new UpbitRestClient({ baseUrl: config.upstream.restUrl, logger: options.log });
@@ -72,12 +85,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
     deps,
     start: () =>
       new Promise((resolve, reject) => {
-        server.bindAsync(config.listen, ServerCredentials.createInsecure(), (err, port) => {
+        server.bindAsync(config.listen, serverCredentials(config), (err, port) => {
           if (err) return reject(err);
           const address = config.listen.replace(/:\d+$/, `:${port}`);
           lag.start();
           health.serving();
-          options.log.info("gateway listening", { address });
+          options.log.info("gateway listening", { address, tls: config.tls !== undefined, apiKeys: config.apiKeys?.length ?? 0 });
+          warnIfExposed(config, options.log);
           resolve(address);
         });
       }),

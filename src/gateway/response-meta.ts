@@ -71,3 +71,15 @@ export class MetaRecorder {
     };
   }
 }
+
+/**
+ * `answer` with its ResponseMeta saying the priority was capped (`priority_capped`), for answers
+ * whose request was lowered to the caller's ceiling; an answer without meta (a live stream's
+ * update) is returned as it is. A copy: a meta may be shared with callers that were not capped.
+ */
+export function withPriorityCapped<T>(answer: T): T {
+  if (typeof answer !== "object" || answer === null || !("meta" in answer)) return answer;
+  const meta = answer.meta;
+  if (typeof meta !== "object" || meta === null) return answer;
+  return { ...answer, meta: { ...meta, priorityCapped: true } };
+}

@@ -26,7 +26,7 @@ describe("public contract backbone.marketdata.v1", () => {
     expect(pb.GetCandlesRequestSchema.field.endMs.proto.proto3Optional).toBe(true);
     expect(fields(pb.GetCandlesResponseSchema)).toEqual(["candles", "meta"]);
     expect(fields(pb.CandleSchema)).toEqual(["time_ms", "open", "high", "low", "close", "volume", "quote_volume", "synthetic", "closed"]);
-    expect(fields(pb.ResponseMetaSchema)).toEqual(["source", "upstream_calls", "splits", "server_ms", "priority", "path", "complete", "gaps"]);
+    expect(fields(pb.ResponseMetaSchema)).toEqual(["source", "upstream_calls", "splits", "server_ms", "priority", "path", "complete", "gaps", "priority_capped"]);
     expect(fields(pb.GapSchema)).toEqual(expect.arrayContaining(["start_ms", "end_ms", "reason"]));
     expect(fields(pb.FetchCandleRangeRequestSchema)).toEqual(expect.arrayContaining(["markets", "timeframe", "start_ms", "end_ms", "priority"]));
     expect(fields(pb.CandleBatchSchema)).toEqual(["market", "time_ms", "open", "high", "low", "close", "volume", "quote_volume", "progress", "meta"]);

@@ -9,6 +9,8 @@ import { checkTime, FUTURE_SLACK_MS, iso } from "./candle-request.js";
 
 /** Markets one FetchCandleRange call may ask for. */
 export const MAX_RANGE_FETCH_MARKETS = 100;
+/** What PRIORITY_UNSPECIFIED means for FetchCandleRange: bulk history yields to interactive calls. */
+export const RANGE_FETCH_DEFAULT_PRIORITY: Priority = "LOW";
 export const DEFAULT_BATCH_SIZE = 10_000;
 export const MAX_BATCH_SIZE = 100_000;
 
@@ -49,7 +51,7 @@ export function parseRangeFetch(req: FetchCandleRangeRequest, nowMs: number): Ra
     timeframe,
     start: bucketCeil(timeframe, start),
     end,
-    priority: priorityFromProto(req.priority, "LOW"),
+    priority: priorityFromProto(req.priority, RANGE_FETCH_DEFAULT_PRIORITY),
     batchSize: req.batchSize || DEFAULT_BATCH_SIZE,
   };
 }

@@ -51,9 +51,11 @@ export function uniqueQuoteCurrencies(quotes: readonly string[], field = "quote_
   return out;
 }
 
-function checkMarketCount(count: number, field: string): void {
-  if (count > MAX_SNAPSHOT_MARKETS) {
-    throw new InvalidArgumentError(field, `${count} distinct markets`, `is more than the ${MAX_SNAPSHOT_MARKETS} one request may name`);
+/** `limit` below MAX_SNAPSHOT_MARKETS comes from BACKBONE_MAX_MARKETS_PER_CALL, which the message then names. */
+function checkMarketCount(count: number, field: string, limit = MAX_SNAPSHOT_MARKETS): void {
+  if (count > limit) {
+    const source = limit < MAX_SNAPSHOT_MARKETS ? " on this gateway (BACKBONE_MAX_MARKETS_PER_CALL)" : "";
+    throw new InvalidArgumentError(field, `${count} distinct markets`, `is more than the ${limit} one request may name${source}`);
   }
 }
 
@@ -100,6 +102,7 @@ export async function resolveMarkets(
       codes.push(code);
     }
   }
-  checkMarketCount(codes.length, "markets");
+  // Quote currencies expand here, so the gateway's own limit is checked again on the result.
+  checkMarketCount(codes.length, "markets", Math.min(MAX_SNAPSHOT_MARKETS, deps.config.maxMarketsPerCall));
   return codes;
 }

@@ -1,5 +1,5 @@
 import { create, type DescMessage, type DescService, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
-import { type CallOptions, type ChannelOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { type CallOptions, type ChannelCredentials, type ChannelOptions, Client, credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { grpcServiceDefinition, type ServiceMethods } from "./service-definition.js";
 
 export interface RequestOptions {
@@ -22,11 +22,16 @@ export type GrpcClient<S extends DescService> = {
 } & { close(): void };
 
 /**
- * Connects to `address` (`host:port` or `unix:/path`) without TLS: the daemon is local and the
- * gateway terminates client connections itself.
+ * Connects to `address` (`host:port` or `unix:/path`), without TLS unless `channelCredentials`
+ * say otherwise (`credentials.createSsl(rootCert)` for a gateway serving TLS): the daemon is local.
  */
-export function createGrpcClient<S extends DescService>(service: S, address: string, channelOptions: ChannelOptions = {}): GrpcClient<S> {
-  const client = new Client(address, credentials.createInsecure(), {
+export function createGrpcClient<S extends DescService>(
+  service: S,
+  address: string,
+  channelOptions: ChannelOptions = {},
+  channelCredentials: ChannelCredentials = credentials.createInsecure(),
+): GrpcClient<S> {
+  const client = new Client(address, channelCredentials, {
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     // HTTP/2's default 64 KiB window makes bulk reads wait on window updates; 16 MiB lets a
     // columnar batch stream through (a million-candle read ran ~1.4x faster).

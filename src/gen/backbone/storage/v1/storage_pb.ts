@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file backbone/storage/v1/storage.proto.
  */
 export const file_backbone_storage_v1_storage: GenFile = /*@__PURE__*/
-  fileDesc("CiFiYWNrYm9uZS9zdG9yYWdlL3YxL3N0b3JhZ2UucHJvdG8SE2JhY2tib25lLnN0b3JhZ2UudjEifgoNQ2FuZGxlQ29sdW1ucxIPCgd0aW1lX21zGAEgASgMEgwKBG9wZW4YAiABKAwSDAoEaGlnaBgDIAEoDBILCgNsb3cYBCABKAwSDQoFY2xvc2UYBSABKAwSDgoGdm9sdW1lGAYgASgMEhQKDHF1b3RlX3ZvbHVtZRgHIAEoDCK+AQoNQ2FuZGxlU2VnbWVudBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSMwoHY2FuZGxlcxgDIAEoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlQ29sdW1ucxIyCgh2ZXJpZmllZBgEIAMoCzIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuSW50ZXJ2YWwiSwoTV3JpdGVDYW5kbGVzUmVxdWVzdBI0CghzZWdtZW50cxgBIAMoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlU2VnbWVudCJMChRXcml0ZUNhbmRsZXNSZXNwb25zZRIQCghpbnNlcnRlZBgBIAEoBBIPCgd1cGRhdGVkGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoBCKgAQoSUmVhZENhbmRsZXNSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMSDgoGbGFzdF9uGAUgASgNEhIKCmJhdGNoX3NpemUYBiABKA0iWQoTUmVhZENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNIpABChdHZXRMYXRlc3RDYW5kbGVzUmVxdWVzdBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSEAoIc3RhcnRfbXMYAyABKAMSDgoGZW5kX21zGAQgASgDEg0KBWNvdW50GAUgASgNIl4KGEdldExhdGVzdENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNInsKEUdldE1pc3NpbmdSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMiegoSR2V0TWlzc2luZ1Jlc3BvbnNlEjEKB21pc3NpbmcYASADKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkludGVydmFsEjEKB2NvdmVyZWQYAiADKAsyIC5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLkludGVydmFsIqsBChJQdXRSZWFsdGltZVJlcXVlc3QSLwoHdGlja2VycxgBIAMoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGlja2VyEjUKCm9yZGVyYm9va3MYAiADKAsyIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLk9yZGVyYm9vaxItCgZ0cmFkZXMYAyADKAsyHS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRyYWRlIjgKE1B1dFJlYWx0aW1lUmVzcG9uc2USEAoIYWNjZXB0ZWQYASABKA0SDwoHaWdub3JlZBgCIAEoDSJ0ChJHZXRSZWFsdGltZVJlcXVlc3QSFgoOdGlja2VyX21hcmtldHMYASADKAkSGQoRb3JkZXJib29rX21hcmtldHMYAiADKAkSFQoNdHJhZGVfbWFya2V0cxgDIAMoCRIUCgx0cmFkZXNfbGltaXQYBCABKA0iVAoMQ2FjaGVkVGlja2VyEi4KBnRpY2tlchgBIAEoCzIeLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGlja2VyEhQKDHN0b3JlZF9hdF9tcxgCIAEoAyJdCg9DYWNoZWRPcmRlcmJvb2sSNAoJb3JkZXJib29rGAEgASgLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2sSFAoMc3RvcmVkX2F0X21zGAIgASgDImMKDENhY2hlZFRyYWRlcxIOCgZtYXJrZXQYASABKAkSLQoGdHJhZGVzGAIgAygLMh0uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UcmFkZRIUCgxzdG9yZWRfYXRfbXMYAyABKAMitgEKE0dldFJlYWx0aW1lUmVzcG9uc2USMgoHdGlja2VycxgBIAMoCzIhLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FjaGVkVGlja2VyEjgKCm9yZGVyYm9va3MYAiADKAsyJC5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZE9yZGVyYm9vaxIxCgZ0cmFkZXMYAyADKAsyIS5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZFRyYWRlcyIOCgxTdGF0c1JlcXVlc3QiqgEKC1Nlcmllc1N0YXRzEg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIMCgRyb3dzGAMgASgEEhUKDWZpcnN0X3RpbWVfbXMYBCABKAMSFAoMbGFzdF90aW1lX21zGAUgASgDEhoKEmNvdmVyYWdlX2ludGVydmFscxgGIAEoDSJgCg5DYWNoZUtpbmRTdGF0cxIMCgRraW5kGAEgASgJEg8KB2VudHJpZXMYAiABKA0SDAoEaGl0cxgDIAEoBBIOCgZtaXNzZXMYBCABKAQSEQoJaGl0X3JhdGlvGAUgASgBIpcCCg1TdGF0c1Jlc3BvbnNlEjAKBnNlcmllcxgBIAMoCzIgLmJhY2tib25lLnN0b3JhZ2UudjEuU2VyaWVzU3RhdHMSGwoTZGF0YWJhc2Vfc2l6ZV9ieXRlcxgCIAEoBBISCgpibG9ja19zaXplGAMgASgEEhQKDHRvdGFsX2Jsb2NrcxgEIAEoBBITCgt1c2VkX2Jsb2NrcxgFIAEoBBITCgtmcmVlX2Jsb2NrcxgGIAEoBBIWCg53YWxfc2l6ZV9ieXRlcxgHIAEoBBIyCgVjYWNoZRgIIAMoCzIjLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FjaGVLaW5kU3RhdHMSFwoPY2FjaGVfaGl0X3JhdGlvGAkgASgBMr0FCg5TdG9yYWdlU2VydmljZRJjCgxXcml0ZUNhbmRsZXMSKC5iYWNrYm9uZS5zdG9yYWdlLnYxLldyaXRlQ2FuZGxlc1JlcXVlc3QaKS5iYWNrYm9uZS5zdG9yYWdlLnYxLldyaXRlQ2FuZGxlc1Jlc3BvbnNlEmIKC1JlYWRDYW5kbGVzEicuYmFja2JvbmUuc3RvcmFnZS52MS5SZWFkQ2FuZGxlc1JlcXVlc3QaKC5iYWNrYm9uZS5zdG9yYWdlLnYxLlJlYWRDYW5kbGVzUmVzcG9uc2UwARJvChBHZXRMYXRlc3RDYW5kbGVzEiwuYmFja2JvbmUuc3RvcmFnZS52MS5HZXRMYXRlc3RDYW5kbGVzUmVxdWVzdBotLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0TGF0ZXN0Q2FuZGxlc1Jlc3BvbnNlEl0KCkdldE1pc3NpbmcSJi5iYWNrYm9uZS5zdG9yYWdlLnYxLkdldE1pc3NpbmdSZXF1ZXN0GicuYmFja2JvbmUuc3RvcmFnZS52MS5HZXRNaXNzaW5nUmVzcG9uc2USYAoLUHV0UmVhbHRpbWUSJy5iYWNrYm9uZS5zdG9yYWdlLnYxLlB1dFJlYWx0aW1lUmVxdWVzdBooLmJhY2tib25lLnN0b3JhZ2UudjEuUHV0UmVhbHRpbWVSZXNwb25zZRJgCgtHZXRSZWFsdGltZRInLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0UmVhbHRpbWVSZXF1ZXN0GiguYmFja2JvbmUuc3RvcmFnZS52MS5HZXRSZWFsdGltZVJlc3BvbnNlEk4KBVN0YXRzEiEuYmFja2JvbmUuc3RvcmFnZS52MS5TdGF0c1JlcXVlc3QaIi5iYWNrYm9uZS5zdG9yYWdlLnYxLlN0YXRzUmVzcG9uc2ViBnByb3RvMw", [file_backbone_marketdata_v1_market_data]);
+  fileDesc("CiFiYWNrYm9uZS9zdG9yYWdlL3YxL3N0b3JhZ2UucHJvdG8SE2JhY2tib25lLnN0b3JhZ2UudjEifgoNQ2FuZGxlQ29sdW1ucxIPCgd0aW1lX21zGAEgASgMEgwKBG9wZW4YAiABKAwSDAoEaGlnaBgDIAEoDBILCgNsb3cYBCABKAwSDQoFY2xvc2UYBSABKAwSDgoGdm9sdW1lGAYgASgMEhQKDHF1b3RlX3ZvbHVtZRgHIAEoDCK+AQoNQ2FuZGxlU2VnbWVudBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSMwoHY2FuZGxlcxgDIAEoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlQ29sdW1ucxIyCgh2ZXJpZmllZBgEIAMoCzIgLmJhY2tib25lLm1hcmtldGRhdGEudjEuSW50ZXJ2YWwiSwoTV3JpdGVDYW5kbGVzUmVxdWVzdBI0CghzZWdtZW50cxgBIAMoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuQ2FuZGxlU2VnbWVudCJMChRXcml0ZUNhbmRsZXNSZXNwb25zZRIQCghpbnNlcnRlZBgBIAEoBBIPCgd1cGRhdGVkGAIgASgEEhEKCXVuY2hhbmdlZBgDIAEoBCKgAQoSUmVhZENhbmRsZXNSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMSDgoGbGFzdF9uGAUgASgNEhIKCmJhdGNoX3NpemUYBiABKA0iWQoTUmVhZENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNIpABChdHZXRMYXRlc3RDYW5kbGVzUmVxdWVzdBIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSEAoIc3RhcnRfbXMYAyABKAMSDgoGZW5kX21zGAQgASgDEg0KBWNvdW50GAUgASgNIl4KGEdldExhdGVzdENhbmRsZXNSZXNwb25zZRIzCgdjYW5kbGVzGAEgASgLMiIuYmFja2JvbmUuc3RvcmFnZS52MS5DYW5kbGVDb2x1bW5zEg0KBWNvdW50GAIgASgNInsKEUdldE1pc3NpbmdSZXF1ZXN0Eg4KBm1hcmtldBgBIAEoCRI0Cgl0aW1lZnJhbWUYAiABKA4yIS5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpbWVmcmFtZRIQCghzdGFydF9tcxgDIAEoAxIOCgZlbmRfbXMYBCABKAMilQEKEkdldE1pc3NpbmdSZXNwb25zZRIxCgdtaXNzaW5nGAEgAygLMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5JbnRlcnZhbBIxCgdjb3ZlcmVkGAIgAygLMiAuYmFja2JvbmUubWFya2V0ZGF0YS52MS5JbnRlcnZhbBIZChFyZXRlbnRpb25fa2VlcF9tcxgDIAEoAyKrAQoSUHV0UmVhbHRpbWVSZXF1ZXN0Ei8KB3RpY2tlcnMYASADKAsyHi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpY2tlchI1CgpvcmRlcmJvb2tzGAIgAygLMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5PcmRlcmJvb2sSLQoGdHJhZGVzGAMgAygLMh0uYmFja2JvbmUubWFya2V0ZGF0YS52MS5UcmFkZSI4ChNQdXRSZWFsdGltZVJlc3BvbnNlEhAKCGFjY2VwdGVkGAEgASgNEg8KB2lnbm9yZWQYAiABKA0idAoSR2V0UmVhbHRpbWVSZXF1ZXN0EhYKDnRpY2tlcl9tYXJrZXRzGAEgAygJEhkKEW9yZGVyYm9va19tYXJrZXRzGAIgAygJEhUKDXRyYWRlX21hcmtldHMYAyADKAkSFAoMdHJhZGVzX2xpbWl0GAQgASgNIlQKDENhY2hlZFRpY2tlchIuCgZ0aWNrZXIYASABKAsyHi5iYWNrYm9uZS5tYXJrZXRkYXRhLnYxLlRpY2tlchIUCgxzdG9yZWRfYXRfbXMYAiABKAMiXQoPQ2FjaGVkT3JkZXJib29rEjQKCW9yZGVyYm9vaxgBIAEoCzIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuT3JkZXJib29rEhQKDHN0b3JlZF9hdF9tcxgCIAEoAyJjCgxDYWNoZWRUcmFkZXMSDgoGbWFya2V0GAEgASgJEi0KBnRyYWRlcxgCIAMoCzIdLmJhY2tib25lLm1hcmtldGRhdGEudjEuVHJhZGUSFAoMc3RvcmVkX2F0X21zGAMgASgDIrYBChNHZXRSZWFsdGltZVJlc3BvbnNlEjIKB3RpY2tlcnMYASADKAsyIS5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlZFRpY2tlchI4CgpvcmRlcmJvb2tzGAIgAygLMiQuYmFja2JvbmUuc3RvcmFnZS52MS5DYWNoZWRPcmRlcmJvb2sSMQoGdHJhZGVzGAMgAygLMiEuYmFja2JvbmUuc3RvcmFnZS52MS5DYWNoZWRUcmFkZXMiDgoMU3RhdHNSZXF1ZXN0IqoBCgtTZXJpZXNTdGF0cxIOCgZtYXJrZXQYASABKAkSNAoJdGltZWZyYW1lGAIgASgOMiEuYmFja2JvbmUubWFya2V0ZGF0YS52MS5UaW1lZnJhbWUSDAoEcm93cxgDIAEoBBIVCg1maXJzdF90aW1lX21zGAQgASgDEhQKDGxhc3RfdGltZV9tcxgFIAEoAxIaChJjb3ZlcmFnZV9pbnRlcnZhbHMYBiABKA0iYAoOQ2FjaGVLaW5kU3RhdHMSDAoEa2luZBgBIAEoCRIPCgdlbnRyaWVzGAIgASgNEgwKBGhpdHMYAyABKAQSDgoGbWlzc2VzGAQgASgEEhEKCWhpdF9yYXRpbxgFIAEoASLIAwoNU3RhdHNSZXNwb25zZRIwCgZzZXJpZXMYASADKAsyIC5iYWNrYm9uZS5zdG9yYWdlLnYxLlNlcmllc1N0YXRzEhsKE2RhdGFiYXNlX3NpemVfYnl0ZXMYAiABKAQSEgoKYmxvY2tfc2l6ZRgDIAEoBBIUCgx0b3RhbF9ibG9ja3MYBCABKAQSEwoLdXNlZF9ibG9ja3MYBSABKAQSEwoLZnJlZV9ibG9ja3MYBiABKAQSFgoOd2FsX3NpemVfYnl0ZXMYByABKAQSMgoFY2FjaGUYCCADKAsyIy5iYWNrYm9uZS5zdG9yYWdlLnYxLkNhY2hlS2luZFN0YXRzEhcKD2NhY2hlX2hpdF9yYXRpbxgJIAEoARIbChNsYXN0X21haW50ZW5hbmNlX21zGAogASgDEh8KF2xhc3RfbWFpbnRlbmFuY2VfZGV0YWlsGAsgASgJEhoKEmxhc3RfY29tcGFjdGlvbl9tcxgMIAEoAxIeChZyZXRlbnRpb25fZGVsZXRlZF9yb3dzGA0gASgEEjUKCXJldGVudGlvbhgOIAMoCzIiLmJhY2tib25lLnN0b3JhZ2UudjEuUmV0ZW50aW9uUnVsZSJqCg1SZXRlbnRpb25SdWxlEjQKCXRpbWVmcmFtZRgBIAEoDjIhLmJhY2tib25lLm1hcmtldGRhdGEudjEuVGltZWZyYW1lEg8KB2tlZXBfbXMYAiABKAMSEgoKaG9yaXpvbl9tcxgDIAEoAyIrCg9NYWludGFpblJlcXVlc3QSGAoQZm9yY2VfY29tcGFjdGlvbhgBIAEoCCJrChBNYWludGFpblJlc3BvbnNlEg4KBmRldGFpbBgBIAEoCRIeChZyZXRlbnRpb25fZGVsZXRlZF9yb3dzGAIgASgEEhEKCWNvbXBhY3RlZBgDIAEoCBIUCgxjaGVja3BvaW50ZWQYBCABKAgylgYKDlN0b3JhZ2VTZXJ2aWNlEmMKDFdyaXRlQ2FuZGxlcxIoLmJhY2tib25lLnN0b3JhZ2UudjEuV3JpdGVDYW5kbGVzUmVxdWVzdBopLmJhY2tib25lLnN0b3JhZ2UudjEuV3JpdGVDYW5kbGVzUmVzcG9uc2USYgoLUmVhZENhbmRsZXMSJy5iYWNrYm9uZS5zdG9yYWdlLnYxLlJlYWRDYW5kbGVzUmVxdWVzdBooLmJhY2tib25lLnN0b3JhZ2UudjEuUmVhZENhbmRsZXNSZXNwb25zZTABEm8KEEdldExhdGVzdENhbmRsZXMSLC5iYWNrYm9uZS5zdG9yYWdlLnYxLkdldExhdGVzdENhbmRsZXNSZXF1ZXN0Gi0uYmFja2JvbmUuc3RvcmFnZS52MS5HZXRMYXRlc3RDYW5kbGVzUmVzcG9uc2USXQoKR2V0TWlzc2luZxImLmJhY2tib25lLnN0b3JhZ2UudjEuR2V0TWlzc2luZ1JlcXVlc3QaJy5iYWNrYm9uZS5zdG9yYWdlLnYxLkdldE1pc3NpbmdSZXNwb25zZRJgCgtQdXRSZWFsdGltZRInLmJhY2tib25lLnN0b3JhZ2UudjEuUHV0UmVhbHRpbWVSZXF1ZXN0GiguYmFja2JvbmUuc3RvcmFnZS52MS5QdXRSZWFsdGltZVJlc3BvbnNlEmAKC0dldFJlYWx0aW1lEicuYmFja2JvbmUuc3RvcmFnZS52MS5HZXRSZWFsdGltZVJlcXVlc3QaKC5iYWNrYm9uZS5zdG9yYWdlLnYxLkdldFJlYWx0aW1lUmVzcG9uc2USTgoFU3RhdHMSIS5iYWNrYm9uZS5zdG9yYWdlLnYxLlN0YXRzUmVxdWVzdBoiLmJhY2tib25lLnN0b3JhZ2UudjEuU3RhdHNSZXNwb25zZRJXCghNYWludGFpbhIkLmJhY2tib25lLnN0b3JhZ2UudjEuTWFpbnRhaW5SZXF1ZXN0GiUuYmFja2JvbmUuc3RvcmFnZS52MS5NYWludGFpblJlc3BvbnNlYgZwcm90bzM", [file_backbone_marketdata_v1_market_data]);
 
 /**
  * CandleColumns holds n candles column by column, each column a little-endian array of n
@@ -402,6 +402,16 @@ export type GetMissingResponse = Message<"backbone.storage.v1.GetMissingResponse
    * @generated from field: repeated backbone.marketdata.v1.Interval covered = 2;
    */
   covered: Interval[];
+
+  /**
+   * How long the daemon keeps candles of this timeframe, ms; 0 = forever. Each maintenance run
+   * deletes candles (and their coverage) older than the start of the bucket holding
+   * `now - retention_keep_ms`, so coverage older than that may vanish: a caller that remembers
+   * coverage must not trust what it remembers before that point.
+   *
+   * @generated from field: int64 retention_keep_ms = 3;
+   */
+  retentionKeepMs: bigint;
 };
 
 /**
@@ -830,6 +840,41 @@ export type StatsResponse = Message<"backbone.storage.v1.StatsResponse"> & {
    * @generated from field: double cache_hit_ratio = 9;
    */
   cacheHitRatio: number;
+
+  /**
+   * When the last maintenance run finished, UTC ms; 0 when none has run since the daemon started.
+   *
+   * @generated from field: int64 last_maintenance_ms = 10;
+   */
+  lastMaintenanceMs: bigint;
+
+  /**
+   * What the last maintenance run did, for people; empty when none has run since start.
+   *
+   * @generated from field: string last_maintenance_detail = 11;
+   */
+  lastMaintenanceDetail: string;
+
+  /**
+   * When the candle table was last compacted, UTC ms; 0 when not since the daemon started.
+   *
+   * @generated from field: int64 last_compaction_ms = 12;
+   */
+  lastCompactionMs: bigint;
+
+  /**
+   * Candles deleted by retention since the daemon started.
+   *
+   * @generated from field: uint64 retention_deleted_rows = 13;
+   */
+  retentionDeletedRows: bigint;
+
+  /**
+   * The retention rules in force, one per timeframe that has one (the others keep everything).
+   *
+   * @generated from field: repeated backbone.storage.v1.RetentionRule retention = 14;
+   */
+  retention: RetentionRule[];
 };
 
 /**
@@ -838,6 +883,106 @@ export type StatsResponse = Message<"backbone.storage.v1.StatsResponse"> & {
  */
 export const StatsResponseSchema: GenMessage<StatsResponse> = /*@__PURE__*/
   messageDesc(file_backbone_storage_v1_storage, 20);
+
+/**
+ * RetentionRule says how long candles of one timeframe are kept.
+ *
+ * @generated from message backbone.storage.v1.RetentionRule
+ */
+export type RetentionRule = Message<"backbone.storage.v1.RetentionRule"> & {
+  /**
+   * Timeframe.
+   *
+   * @generated from field: backbone.marketdata.v1.Timeframe timeframe = 1;
+   */
+  timeframe: Timeframe;
+
+  /**
+   * Candles older than `now - keep_ms` (rounded down to a bucket start) are deleted, ms.
+   *
+   * @generated from field: int64 keep_ms = 2;
+   */
+  keepMs: bigint;
+
+  /**
+   * The cutoff the last maintenance run applied: candles and coverage before it are gone, UTC ms;
+   * 0 before the first run since the daemon started.
+   *
+   * @generated from field: int64 horizon_ms = 3;
+   */
+  horizonMs: bigint;
+};
+
+/**
+ * Describes the message backbone.storage.v1.RetentionRule.
+ * Use `create(RetentionRuleSchema)` to create a new message.
+ */
+export const RetentionRuleSchema: GenMessage<RetentionRule> = /*@__PURE__*/
+  messageDesc(file_backbone_storage_v1_storage, 21);
+
+/**
+ * MaintainRequest asks for one maintenance run now.
+ *
+ * @generated from message backbone.storage.v1.MaintainRequest
+ */
+export type MaintainRequest = Message<"backbone.storage.v1.MaintainRequest"> & {
+  /**
+   * Rewrite the candle table even when the free-block threshold is not reached.
+   *
+   * @generated from field: bool force_compaction = 1;
+   */
+  forceCompaction: boolean;
+};
+
+/**
+ * Describes the message backbone.storage.v1.MaintainRequest.
+ * Use `create(MaintainRequestSchema)` to create a new message.
+ */
+export const MaintainRequestSchema: GenMessage<MaintainRequest> = /*@__PURE__*/
+  messageDesc(file_backbone_storage_v1_storage, 22);
+
+/**
+ * MaintainResponse says what the run did.
+ *
+ * @generated from message backbone.storage.v1.MaintainResponse
+ */
+export type MaintainResponse = Message<"backbone.storage.v1.MaintainResponse"> & {
+  /**
+   * What the run did, for people (the same text Stats reports as last_maintenance_detail).
+   *
+   * @generated from field: string detail = 1;
+   */
+  detail: string;
+
+  /**
+   * Candles deleted by retention in this run.
+   *
+   * @generated from field: uint64 retention_deleted_rows = 2;
+   */
+  retentionDeletedRows: bigint;
+
+  /**
+   * True when this run compacted the candle table.
+   *
+   * @generated from field: bool compacted = 3;
+   */
+  compacted: boolean;
+
+  /**
+   * True when the checkpoint ran; false when it was deferred because reads that began before
+   * a rewrite were still running (the next checkpoint does it).
+   *
+   * @generated from field: bool checkpointed = 4;
+   */
+  checkpointed: boolean;
+};
+
+/**
+ * Describes the message backbone.storage.v1.MaintainResponse.
+ * Use `create(MaintainResponseSchema)` to create a new message.
+ */
+export const MaintainResponseSchema: GenMessage<MaintainResponse> = /*@__PURE__*/
+  messageDesc(file_backbone_storage_v1_storage, 23);
 
 /**
  * StorageService is the storage daemon: candles in DuckDB with a coverage index, and the latest
@@ -917,6 +1062,18 @@ export const StorageService: GenService<{
     methodKind: "unary";
     input: typeof StatsRequestSchema;
     output: typeof StatsResponseSchema;
+  },
+  /**
+   * Maintain runs one maintenance pass now (retention, compaction when needed or forced,
+   * checkpoint) and answers when it is done: for operators and tests, who need not wait for the
+   * daemon's timer. Writes queue behind it; reads go on.
+   *
+   * @generated from rpc backbone.storage.v1.StorageService.Maintain
+   */
+  maintain: {
+    methodKind: "unary";
+    input: typeof MaintainRequestSchema;
+    output: typeof MaintainResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_backbone_storage_v1_storage, 0);
