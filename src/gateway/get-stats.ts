@@ -47,5 +47,9 @@ async function storeStats(deps: GatewayDeps, includeSeries: boolean, signal: Abo
     series: includeSeries ? s.series.map(({ market, timeframe, rows, firstTimeMs, lastTimeMs, coverageIntervals }) => ({ market, timeframe, rows, firstTimeMs, lastTimeMs, coverageIntervals })) : [],
     cache: s.cache.map(({ kind, entries, hits, misses, hitRatio }) => ({ kind, entries, hits, misses, hitRatio })),
     cacheHitRatio: s.cacheHitRatio,
+    lastMaintenanceMs: s.lastMaintenanceMs,
+    lastMaintenanceDetail: s.lastMaintenanceDetail,
+    lastCompactionMs: s.lastCompactionMs,
+    retentionDeletedRows: s.retentionDeletedRows,
   };
 }

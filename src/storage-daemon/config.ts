@@ -4,6 +4,7 @@ import { positiveIntFrom } from "../shared/env-vars.js";
 import { ConfigError } from "../shared/errors.js";
 import { checkListenAddress } from "../shared/listen-address.js";
 import { type LogLevel, logLevelFrom } from "../shared/logger.js";
+import { parseRetentionRules, type RetentionRules } from "./retention-rules.js";
 
 /** Everything the storage daemon can be told; every field is documented in the README. */
 export interface StorageDaemonConfig {
@@ -30,10 +31,35 @@ export interface StorageDaemonConfig {
   cacheMaxTradesPerMarket: number;
   /** `info`, `warn`, `error` or `silent`. Default `info` (`BACKBONE_LOG_LEVEL`). */
   logLevel: LogLevel;
+  /** Checkpoint the store this often, ms; 0 = only DuckDB's own (WAL size). Default 300 000. */
+  checkpointIntervalMs: number;
+  /** Run maintenance (retention, compaction check) this often, ms; 0 = only on Maintain. Default 600 000. */
+  maintenanceIntervalMs: number;
+  /** Compact when free blocks exceed this share of the file's blocks, 0 < r < 1. Default 0.3. */
+  compactFreeRatio: number;
+  /** ... and the file is at least this large, bytes. Default 64 MiB. */
+  compactMinBytes: number;
+  /** How long candles are kept per timeframe (`BACKBONE_RETENTION=1s=7d,1m=365d`). Default: forever. */
+  retention: RetentionRules;
 }
 
+/** A whole number >= 0 from `env[variable]`, `fallback` when unset or empty. */
+function nonNegativeIntFrom(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0 || raw.trim() !== raw) throw new ConfigError(variable, raw, "must be a whole number >= 0");
+  return n;
+}
 
-
+/** A number strictly between 0 and 1 from `env[variable]`, `fallback` when unset or empty. */
+function ratioFrom(env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n >= 1 || raw.trim() !== raw) throw new ConfigError(variable, raw, "must be a number between 0 and 1, e.g. 0.3");
+  return n;
+}
 
 export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv): StorageDaemonConfig {
   let flags;
@@ -57,5 +83,10 @@ export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv):
     cacheMaxMarkets: positiveIntFrom(env, "BACKBONE_CACHE_MAX_MARKETS", 5_000),
     cacheMaxTradesPerMarket: positiveIntFrom(env, "BACKBONE_CACHE_MAX_TRADES", 500),
     logLevel: logLevelFrom(env),
+    checkpointIntervalMs: nonNegativeIntFrom(env, "BACKBONE_CHECKPOINT_INTERVAL_MS", 5 * 60_000),
+    maintenanceIntervalMs: nonNegativeIntFrom(env, "BACKBONE_MAINTENANCE_INTERVAL_MS", 10 * 60_000),
+    compactFreeRatio: ratioFrom(env, "BACKBONE_COMPACT_FREE_RATIO", 0.3),
+    compactMinBytes: nonNegativeIntFrom(env, "BACKBONE_COMPACT_MIN_BYTES", 64 * 1024 * 1024),
+    retention: parseRetentionRules(env.BACKBONE_RETENTION ?? "", "BACKBONE_RETENTION"),
   };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBResult } from "@duckdb/node-api";
 import { allocateColumns, type CandleColumns, copyColumns, sliceColumns } from "../shared/candle-columns.js";
@@ -6,6 +6,17 @@ import { UnavailableError } from "../shared/errors.js";
 import { type Interval, intersect, subtract, union } from "../shared/intervals.js";
 import { addBuckets, bucketCount } from "../shared/time.js";
 import { type Timeframe, isTimeframe } from "../shared/timeframe.js";
+import {
+  copyCandleTable,
+  deleteCandlesBefore,
+  dropUnfinishedRewrite,
+  EARLIEST_MS,
+  replaceCoverage,
+  type StorageFigures,
+  storageFigures,
+  swapInCandleTable,
+  tryCheckpoint,
+} from "./candle-table-sql.js";
 import type { CandleSegment } from "./candle-validation.js";
 import { CoverageIndex } from "./coverage-index.js";
 import { appendCandles, copyCandleChunk } from "./duckdb-vectors.js";
@@ -42,14 +53,26 @@ export interface SeriesStats {
   coverageIntervals: number;
 }
 
-export interface StoreStats {
+export interface StoreStats extends StorageFigures {
   series: SeriesStats[];
-  databaseSizeBytes: number;
-  blockSize: number;
-  totalBlocks: number;
-  usedBlocks: number;
-  freeBlocks: number;
-  walSizeBytes: number;
+}
+
+export type { StorageFigures } from "./candle-table-sql.js";
+
+/** What a compaction did. */
+export interface CompactionResult {
+  /** Candles copied in order from the table as it was when the copy began. */
+  copied: number;
+  /** Candles written or deleted during the copy, carried over in the swap. */
+  carried: number;
+  /** How long the swap held the single writer: all that writes waited for, ms. */
+  swapMs: number;
+}
+
+/** A compaction whose copy is done; `finish` swaps it in. See `DuckDBCandleStore.startCompaction`. */
+export interface PendingCompaction {
+  readonly copied: number;
+  finish(): Promise<CompactionResult>;
 }
 
 export interface ReadOptions {
@@ -89,6 +112,8 @@ export class DuckDBCandleStore {
   private readonly idleReaders: ReadConnection[] = [];
   private readonly writes = new SerialQueue();
   private readonly tails = new SeriesTailCache();
+  /** While a compaction copies: per series, the time ranges changed since its snapshot. */
+  private rewriteChanges: Map<number, Interval[]> | undefined;
   private closed = false;
 
   private constructor(
@@ -107,6 +132,7 @@ export class DuckDBCandleStore {
     try {
       writer = await instance.connect();
       await migrate(writer);
+      await dropUnfinishedRewrite(writer);
       await writer.run("CREATE TEMP TABLE staging AS SELECT * FROM candles LIMIT 0");
       const store = new DuckDBCandleStore(instance, writer, path, new CoverageIndex());
       await store.load();
@@ -195,19 +221,7 @@ export class DuckDBCandleStore {
           const before = coverage.get(s) ?? this.coverage.get(s.market, s.timeframe);
           const after = union(before, seg.verified);
           coverage.set(s, after);
-          await this.writer.run("DELETE FROM coverage WHERE series = $1", [s.id]);
-          const appender = await this.writer.createAppender("coverage");
-          try {
-            for (const iv of after) {
-              appender.appendInteger(s.id);
-              appender.appendBigInt(BigInt(iv.start));
-              appender.appendBigInt(BigInt(iv.end));
-              appender.endRow();
-            }
-            appender.flushSync();
-          } finally {
-            appender.closeSync();
-          }
+          await replaceCoverage(this.writer, s.id, after);
         }
       }
       await this.writer.run("COMMIT");
@@ -221,6 +235,7 @@ export class DuckDBCandleStore {
     for (const [s, candles] of written) {
       s.version++;
       this.tails.apply(s.id, candles);
+      this.noteChange(s.id, Number(candles.time[0]), Number(candles.time[candles.time.length - 1]) + 1);
     }
     return result;
   }
@@ -301,10 +316,15 @@ export class DuckDBCandleStore {
       }
     }
     const reader = await this.acquireReader();
+    // Only a result read to its end ends its DuckDB transaction. A connection still holding part
+    // of one (even closed: the result keeps its context alive until collected) would keep old row
+    // versions alive and defer every CHECKPOINT after an update, retention or compaction.
+    let drained = false;
     try {
       if (options.lastN) {
         const last = (await this.lastFromTail(reader, s, start, end, options.lastN)) ??
           (await this.readLast(reader, s, start, end, options.lastN));
+        drained = true;
         yield* inBatches(last, batchSize);
         return;
       }
@@ -318,7 +338,10 @@ export class DuckDBCandleStore {
           const chunk: DuckDBDataChunk | null = await next;
           next = undefined;
           if (options.signal?.aborted) return;
-          if (chunk === null || chunk.rowCount === 0) break;
+          if (chunk === null || chunk.rowCount === 0) {
+            drained = true;
+            break;
+          }
           next = result.fetchChunk();
           let offset = 0;
           while (offset < chunk.rowCount) {
@@ -339,7 +362,8 @@ export class DuckDBCandleStore {
       }
       if (filled > 0) yield sliceColumns(batch, 0, filled);
     } finally {
-      this.releaseReader(reader);
+      if (drained) this.releaseReader(reader);
+      else await this.releaseAfterEarlyStop(reader);
     }
   }
 
@@ -405,30 +429,128 @@ export class DuckDBCandleStore {
           coverageIntervals: this.coverage.get(s.market, s.timeframe).length,
         });
       }
-      const size = await reader.connection.runAndReadAll("PRAGMA database_size");
-      const columns = size.columnNames();
-      const row = size.getRows()[0] ?? [];
-      const field = (name: string) => Number(row[columns.indexOf(name)] ?? 0);
-      return {
-        series,
-        databaseSizeBytes: fileSize(this.path),
-        blockSize: field("block_size"),
-        totalBlocks: field("total_blocks"),
-        usedBlocks: field("used_blocks"),
-        freeBlocks: field("free_blocks"),
-        walSizeBytes: fileSize(`${this.path}.wal`),
-      };
+      return { series, ...(await storageFigures(reader.connection, this.path)) };
     } finally {
       this.releaseReader(reader);
     }
   }
 
-  /** Writes the WAL into the database file. */
-  checkpoint(): Promise<void> {
-    return this.writes.run(async () => {
+  /** File size and blocks only: cheap, unlike `stats`, which counts every series' rows. */
+  async storageFigures(): Promise<StorageFigures> {
+    this.assertOpen();
+    const reader = await this.acquireReader();
+    try {
+      return await storageFigures(reader.connection, this.path);
+    } finally {
+      this.releaseReader(reader);
+    }
+  }
+
+  /**
+   * Writes the WAL into the database file, through the single writer. Answers false when DuckDB
+   * deferred it because a read that began before an update, delete or rewrite is still running.
+   */
+  checkpoint(): Promise<boolean> {
+    return this.writes.run(() => {
       this.assertOpen();
-      await this.writer.run("CHECKPOINT");
+      return tryCheckpoint(this.writer);
     });
+  }
+
+  /**
+   * Retention: deletes the candles of every series of a timeframe in `cutoffs` older than its
+   * cutoff, and the coverage before the cutoff with them, in one transaction, so a later request
+   * for that time finds it missing and refetches it rather than taking the gap for empty buckets.
+   * Cached tails drop the rows too. Answers the number of candles deleted.
+   */
+  deleteOlderThan(cutoffs: ReadonlyMap<Timeframe, number>): Promise<number> {
+    return this.writes.run(() => this.deleteOlderThanNow(cutoffs));
+  }
+
+  private async deleteOlderThanNow(cutoffs: ReadonlyMap<Timeframe, number>): Promise<number> {
+    this.assertOpen();
+    const affected: { s: Series; cutoff: number; coverage: Interval[] | undefined }[] = [];
+    for (const s of this.series.values()) {
+      const cutoff = cutoffs.get(s.timeframe);
+      if (cutoff === undefined) continue;
+      const before = this.coverage.get(s.market, s.timeframe);
+      const coverage = before.length > 0 && before[0]!.start < cutoff ? intersect({ start: cutoff, end: Infinity }, before) : undefined;
+      if ((s.extent !== undefined && s.extent.min < cutoff) || coverage !== undefined) affected.push({ s, cutoff, coverage });
+    }
+    if (affected.length === 0) return 0;
+    let deleted = 0;
+    await this.writer.run("BEGIN TRANSACTION");
+    try {
+      for (const { s, cutoff, coverage } of affected) {
+        if (s.extent !== undefined && s.extent.min < cutoff) deleted += await deleteCandlesBefore(this.writer, s.id, cutoff);
+        if (coverage !== undefined) await replaceCoverage(this.writer, s.id, coverage);
+      }
+      await this.writer.run("COMMIT");
+    } catch (e) {
+      await this.writer.run("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+    for (const { s, cutoff, coverage } of affected) {
+      // A bound, not the exact oldest row: enough for choosing append or upsert, and for scans.
+      if (s.extent !== undefined && s.extent.min < cutoff) s.extent = s.extent.max < cutoff ? undefined : { min: cutoff, max: s.extent.max };
+      if (coverage !== undefined) this.coverage.set(s.market, s.timeframe, coverage);
+      s.version++;
+      this.tails.dropBefore(s.id, cutoff);
+      this.noteChange(s.id, EARLIEST_MS, cutoff);
+    }
+    return deleted;
+  }
+
+  /**
+   * Rewrites the candle table in (market, timeframe, time) order without holding writes back
+   * for the copy: see `startCompaction`. The old table's blocks become free at the next checkpoint.
+   */
+  async compact(): Promise<CompactionResult> {
+    return (await this.startCompaction()).finish();
+  }
+
+  /**
+   * Compaction, step 1: copies the table in order on a connection of its own, while reads and
+   * writes go on (about a second per million candles here); writes committed meanwhile are noted.
+   * `finish` then takes the single writer only to carry those over and swap the tables, so writes
+   * wait for that alone. Reads never wait: they see the old table until the swap commits.
+   * One compaction at a time; `finish` must be called.
+   */
+  async startCompaction(): Promise<PendingCompaction> {
+    this.assertOpen();
+    if (this.rewriteChanges !== undefined) throw new Error("a compaction is running already");
+    // Noted from before the copy's snapshot, so nothing committed after it can be missed.
+    const changes = new Map<number, Interval[]>();
+    this.rewriteChanges = changes;
+    let copied: number;
+    try {
+      const conn = await this.instance.connect();
+      try {
+        copied = await copyCandleTable(conn);
+      } finally {
+        conn.closeSync();
+      }
+    } catch (e) {
+      this.rewriteChanges = undefined;
+      throw e;
+    }
+    return {
+      copied,
+      finish: () =>
+        this.writes
+          .run(async () => {
+            this.assertOpen();
+            const started = performance.now();
+            const carried = await swapInCandleTable(this.writer, changes);
+            return { copied, carried, swapMs: Math.round(performance.now() - started) };
+          })
+          .finally(() => (this.rewriteChanges = undefined)),
+    };
+  }
+
+  private noteChange(series: number, start: number, end: number): void {
+    if (this.rewriteChanges === undefined) return;
+    this.rewriteChanges.set(series, union(this.rewriteChanges.get(series) ?? [], [{ start, end }]));
   }
 
   /** Waits for the write in progress, checkpoints and closes. Later calls fail UNAVAILABLE. */
@@ -436,7 +558,8 @@ export class DuckDBCandleStore {
     if (this.closed) return;
     await this.writes.run(async () => {
       if (this.closed) return;
-      await this.writer.run("CHECKPOINT");
+      // Deferred only if a read still runs; DuckDB then replays the WAL on the next open.
+      await tryCheckpoint(this.writer);
       this.closed = true;
     });
     for (const r of this.idleReaders.splice(0)) r.close();
@@ -450,6 +573,16 @@ export class DuckDBCandleStore {
 
   private async acquireReader(): Promise<ReadConnection> {
     return this.idleReaders.pop() ?? (await ReadConnection.open(this.instance));
+  }
+
+  private async releaseAfterEarlyStop(reader: ReadConnection): Promise<void> {
+    try {
+      await reader.endQuery();
+    } catch {
+      reader.close();
+      return;
+    }
+    this.releaseReader(reader);
   }
 
   private releaseReader(reader: ReadConnection): void {
@@ -486,6 +619,11 @@ class ReadConnection {
     return this.rangeQuery.stream();
   }
 
+  /** Ends the transaction of a result left half read: DuckDB ends it when the next query starts. */
+  async endQuery(): Promise<void> {
+    await this.connection.run("SELECT 1");
+  }
+
   close(): void {
     this.rangeQuery.destroySync();
     this.connection.closeSync();
@@ -494,12 +632,4 @@ class ReadConnection {
 
 function* inBatches(c: CandleColumns, size: number): Generator<CandleColumns> {
   for (let from = 0; from < c.time.length; from += size) yield sliceColumns(c, from, Math.min(c.time.length, from + size));
-}
-
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }

@@ -55,6 +55,16 @@ export class SeriesTailCache {
     }
   }
 
+  /** Drops the rows older than `cutoff` from the cached tail of `series` (retention deleted them). */
+  dropBefore(series: number, cutoff: number): void {
+    const tail = this.tails.get(series);
+    if (tail === undefined) return;
+    const from = lowerBound(tail.rows.time, cutoff);
+    const rows = from === 0 ? tail.rows : copyColumns(sliceColumns(tail.rows, from, tail.rows.time.length));
+    // A tail reaching back to the cutoff now holds every row the series has left.
+    this.tails.set(series, { start: tail.start <= cutoff ? -Infinity : tail.start, rows });
+  }
+
   /**
    * The last `n` candles in `[start, end)` if the tail can answer: it holds at least `n` of them,
    * or everything the series has from `start` on.

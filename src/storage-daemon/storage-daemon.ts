@@ -8,7 +8,9 @@ import type { Logger } from "../shared/logger.js";
 import type { StorageDaemonConfig } from "./config.js";
 import { DuckDBCandleStore } from "./duckdb-candle-store.js";
 import { RealtimeCache } from "./realtime-cache.js";
+import { formatRetentionRules } from "./retention-rules.js";
 import { StorageService } from "./storage-service.js";
+import { StoreMaintenance } from "./store-maintenance.js";
 
 /** Largest request the daemon accepts: a write of ~1 M candles (56 bytes each) fits. */
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -36,6 +38,7 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
   let server: Server | undefined;
   let store: DuckDBCandleStore | undefined;
   let cache: RealtimeCache | undefined;
+  let maintenance: StoreMaintenance | undefined;
 
   async function start(): Promise<string> {
     try {
@@ -46,7 +49,8 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
         maxTradesPerMarket: config.cacheMaxTradesPerMarket,
         ...(deps.now ? { now: deps.now } : {}),
       });
-      const service = new StorageService(store, cache, deps.now);
+      maintenance = new StoreMaintenance(store, config, deps.now ?? Date.now, log);
+      const service = new StorageService(store, cache, deps.now, maintenance);
       server = new Server({
         "grpc.max_receive_message_length": MAX_REQUEST_BYTES,
         "grpc.max_send_message_length": MAX_REQUEST_BYTES,
@@ -62,12 +66,18 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
         putRealtime: unary(log, "PutRealtime", signal, async (req) => service.putRealtime(req)),
         getRealtime: unary(log, "GetRealtime", signal, async (req) => service.getRealtime(req)),
         stats: unary(log, "Stats", signal, () => service.stats()),
+        maintain: unary(log, "Maintain", signal, (req) => service.maintain(req)),
       });
       // The DuckDB file lock is held by now, so a socket file left here belongs to a dead daemon.
       if (config.listen.startsWith("unix:")) rmSync(config.listen.slice("unix:".length), { force: true });
       const address = await bind(server, config.listen);
       widenServerFlowControl(server, FLOW_CONTROL_WINDOW_BYTES);
-      log.info("storage daemon listening", { address, dataDir: config.dataDir });
+      maintenance.start();
+      log.info("storage daemon listening", {
+        address,
+        dataDir: config.dataDir,
+        retention: formatRetentionRules(config.retention) || "forever",
+      });
       return address;
     } catch (e) {
       await stop();
@@ -93,6 +103,8 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
         shutdown.abort();
       });
     }
+    await maintenance?.stop();
+    maintenance = undefined;
     cache?.close();
     cache = undefined;
     await store?.close();

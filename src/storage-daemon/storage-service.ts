@@ -9,6 +9,9 @@ import {
   type GetRealtimeRequest,
   type GetRealtimeResponse,
   GetRealtimeResponseSchema,
+  type MaintainRequest,
+  type MaintainResponse,
+  MaintainResponseSchema,
   type PutRealtimeRequest,
   type PutRealtimeResponse,
   PutRealtimeResponseSchema,
@@ -26,6 +29,7 @@ import { allocateColumns } from "../shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
 import { InvalidArgumentError } from "../shared/errors.js";
 import type { Interval } from "../shared/intervals.js";
+import { silentLogger } from "../shared/logger.js";
 import { checkMarketCode } from "../shared/market-code.js";
 import { MAX_LATEST_CANDLES } from "../shared/storage-limits.js";
 import { MAX_TIME_MS } from "../shared/time.js";
@@ -33,6 +37,7 @@ import { type Timeframe, timeframeFromProto, timeframeToProto } from "../shared/
 import { type CandleSegment, validateSegment } from "./candle-validation.js";
 import type { DuckDBCandleStore } from "./duckdb-candle-store.js";
 import type { RealtimeCache } from "./realtime-cache.js";
+import { ON_REQUEST_ONLY, StoreMaintenance } from "./store-maintenance.js";
 
 /** Most markets one realtime read may name per kind. */
 export const MAX_REALTIME_MARKETS = 2_000;
@@ -43,6 +48,8 @@ export class StorageService {
     private readonly store: DuckDBCandleStore,
     private readonly cache: RealtimeCache,
     private readonly now: () => number = Date.now,
+    /** Without one: no retention, no timers; Maintain still checkpoints and compacts. */
+    private readonly maintenance = new StoreMaintenance(store, ON_REQUEST_ONLY, now, silentLogger),
   ) {}
 
   async writeCandles(req: WriteCandlesRequest): Promise<WriteCandlesResponse> {
@@ -94,7 +101,11 @@ export class StorageService {
   getMissing(req: GetMissingRequest): GetMissingResponse {
     const { market, timeframe, range } = seriesRange(req);
     const { missing, covered } = this.store.missing(market, timeframe, range.start, range.end);
-    return create(GetMissingResponseSchema, { missing: missing.map(intervalToWire), covered: covered.map(intervalToWire) });
+    return create(GetMissingResponseSchema, {
+      missing: missing.map(intervalToWire),
+      covered: covered.map(intervalToWire),
+      retentionKeepMs: BigInt(this.maintenance.keepMs(timeframe)),
+    });
   }
 
   putRealtime(req: PutRealtimeRequest): PutRealtimeResponse {
@@ -138,6 +149,7 @@ export class StorageService {
   async stats(): Promise<StatsResponse> {
     const s = await this.store.stats();
     const cache = this.cache.stats();
+    const m = this.maintenance.status();
     const hits = cache.reduce((n, k) => n + k.hits, 0);
     const reads = hits + cache.reduce((n, k) => n + k.misses, 0);
     return create(StatsResponseSchema, {
@@ -157,6 +169,21 @@ export class StorageService {
       walSizeBytes: BigInt(s.walSizeBytes),
       cache: cache.map((k) => ({ kind: k.kind, entries: k.entries, hits: BigInt(k.hits), misses: BigInt(k.misses), hitRatio: k.hitRatio })),
       cacheHitRatio: reads === 0 ? 0 : hits / reads,
+      lastMaintenanceMs: BigInt(m.lastMaintenanceMs),
+      lastMaintenanceDetail: m.lastMaintenanceDetail,
+      lastCompactionMs: BigInt(m.lastCompactionMs),
+      retentionDeletedRows: BigInt(m.retentionDeletedRows),
+      retention: m.retention.map((r) => ({ timeframe: timeframeToProto(r.timeframe), keepMs: BigInt(r.keepMs), horizonMs: BigInt(r.horizonMs) })),
+    });
+  }
+
+  async maintain(req: MaintainRequest): Promise<MaintainResponse> {
+    const run = await this.maintenance.run(req.forceCompaction);
+    return create(MaintainResponseSchema, {
+      detail: run.detail,
+      retentionDeletedRows: BigInt(run.retentionDeletedRows),
+      compacted: run.compacted,
+      checkpointed: run.checkpointed,
     });
   }
 }

@@ -271,18 +271,29 @@ describe("mdb against the stack", () => {
     expect((await run.done).code).toBe(0);
   });
 
-  it("shows store and gateway statistics, with the fetched series", async () => {
+  it("shows store and gateway statistics, with the fetched series and the last maintenance run", async () => {
+    // A maintenance run now rather than on the daemon's 10-minute timer.
+    const run = await stack.daemon.client.maintain({});
     const table = await mdb("stats", "--series", "--gateway", gateway);
     expect(table.code, table.stderr).toBe(0);
     expect(table.stdout).toMatch(/^\s+candle rows\s+[\d,]+$/m);
     expect(table.stdout).toMatch(/^\s+upstream calls\s+[\d,]+$/m);
     expect(table.stdout).toMatch(/^KRW-XRP\s+1m\s+\d+/m);
+    expect(table.stdout).toMatch(/^\s+last maintenance\s+\d{4}-\d\d-\d\dT[\d:.]+Z \([\dsmhd]+ ago\)$/m);
+    expect(table.stdout).toContain(`  maintenance did         ${run.detail}\n`);
+    expect(table.stdout).toMatch(/^\s+last compaction\s+none since the daemon started$/m);
+    expect(table.stdout).toMatch(/^\s+retention deleted\s+0 candles since the daemon started$/m);
     const json = await mdb("stats", "--format", "json", "--gateway", gateway);
     expect(json.code, json.stderr).toBe(0);
-    const stats = JSON.parse(json.stdout) as { store: { available: boolean; candle_rows: string }; gateway: { upstream_calls: string } };
+    const stats = JSON.parse(json.stdout) as {
+      store: { available: boolean; candle_rows: string; last_maintenance_ms: string; last_maintenance_detail: string; last_compaction_ms: string; retention_deleted_rows: string };
+      gateway: { upstream_calls: string };
+    };
     expect(stats.store.available).toBe(true);
     expect(Number(stats.store.candle_rows)).toBeGreaterThan(1000);
     expect(Number(stats.gateway.upstream_calls)).toBeGreaterThan(0);
+    expect(Number(stats.store.last_maintenance_ms)).toBeGreaterThan(0);
+    expect(stats.store).toMatchObject({ last_maintenance_detail: run.detail, last_compaction_ms: "0", retention_deleted_rows: "0" });
   });
 
   it("prints the server's INVALID_ARGUMENT message for a bad market and exits 1, writing no file", async () => {

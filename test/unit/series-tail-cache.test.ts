@@ -29,6 +29,25 @@ describe("series tail cache", () => {
     expect(rowsFromColumns(tail.rows)[0]).toEqual(rowsFromColumns(write)[2]);
   });
 
+  it("drops rows that retention deleted, and knows when it then holds the whole series", () => {
+    const cache = new SeriesTailCache();
+    cache.set(1, { start: T0 + 10 * MINUTE, rows: makeCandles(T0 + 10 * MINUTE, 10) }); // 10..19
+    // Cut before the tail: rows in [5, 10) may still be stored, so the tail cannot answer for them.
+    cache.dropBefore(1, T0 + 5 * MINUTE);
+    expect(cache.get(1)!.start).toBe(T0 + 10 * MINUTE);
+    expect(times(cache.get(1)!.rows)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+    expect(SeriesTailCache.lastN(cache.get(1)!, 0, Infinity, 100)).toBeUndefined();
+    // Cut inside the tail: everything older is gone from the store, so the tail is the whole series.
+    cache.dropBefore(1, T0 + 15 * MINUTE);
+    expect(cache.get(1)!.start).toBe(-Infinity);
+    expect(times(cache.get(1)!.rows)).toEqual([15, 16, 17, 18, 19]);
+    expect(times(SeriesTailCache.lastN(cache.get(1)!, 0, Infinity, 100))).toEqual([15, 16, 17, 18, 19]);
+    cache.dropBefore(1, T0 + 30 * MINUTE);
+    expect(cache.get(1)!.rows.time.length).toBe(0);
+    cache.dropBefore(4, T0); // no tail: nothing to do
+    expect(cache.get(4)).toBeUndefined();
+  });
+
   it("stays bounded: trims to TAIL_ROWS past twice that, and keeps MAX_TAIL_SERIES series", () => {
     const cache = new SeriesTailCache();
     cache.set(1, { start: -Infinity, rows: makeCandles(T0, 10) });

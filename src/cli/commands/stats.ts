@@ -19,7 +19,8 @@ const spec: CommandSpec<typeof options> = {
   arguments: [],
   options,
   notes: [
-    "Store: database and WAL size, blocks, candle rows, series, realtime cache hit ratio per kind. " +
+    "Store: database and WAL size, blocks, candle rows, series, realtime cache hit ratio per kind, " +
+      "the last maintenance run (what it did), the last compaction, candles deleted by retention. " +
       "Gateway: uptime, active client streams, upstream WebSocket subscriptions, REST calls to Upbit since start.",
   ],
   examples: ["mdb stats", "mdb stats --series", "mdb stats --format json"],
@@ -44,6 +45,9 @@ export const statsCommand: Command<typeof options> = {
 export function statsText(s: GetStatsResponse, withSeries: boolean): string {
   const lines: [string, string][] = [];
   const store = s.store;
+  // "Ago" is measured on the gateway's clock, the one the daemon beside it shares.
+  const serverTime = s.gateway === undefined ? Date.now() : Number(s.gateway.serverTimeMs);
+  const when = (ms: bigint) => (ms > 0n ? `${isoTime(Number(ms))} (${duration(serverTime - Number(ms))} ago)` : "none since the daemon started");
   if (store === undefined || !store.available) {
     lines.push(["store", "unavailable (the storage daemon did not answer)"]);
   } else {
@@ -59,6 +63,10 @@ export function statsText(s: GetStatsResponse, withSeries: boolean): string {
         `  cache ${c.kind}`,
         `${count(c.entries)} entries, ${count(Number(c.hits))} hits, ${count(Number(c.misses))} misses, ${percent(c.hitRatio)} hit ratio`,
       ]),
+      ["  last maintenance", when(store.lastMaintenanceMs)],
+      ...(store.lastMaintenanceDetail === "" ? [] : [["  maintenance did", store.lastMaintenanceDetail] as [string, string]]),
+      ["  last compaction", when(store.lastCompactionMs)],
+      ["  retention deleted", `${count(Number(store.retentionDeletedRows))} candles since the daemon started`],
     );
   }
   const gw = s.gateway;
