@@ -58,10 +58,17 @@ export class StoreClient {
     });
   }
 
-  async missing(market: string, tf: Timeframe, start: number, end: number, o: StoreCallOptions = {}): Promise<{ missing: Interval[]; covered: Interval[] }> {
+  /** What of `[start, end)` is not verified, what is, and how long the daemon keeps this timeframe (0: forever). */
+  async missing(
+    market: string,
+    tf: Timeframe,
+    start: number,
+    end: number,
+    o: StoreCallOptions = {},
+  ): Promise<{ missing: Interval[]; covered: Interval[]; retentionKeepMs: number }> {
     const res = await this.call((opts) => this.client.getMissing({ market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end) }, opts), o);
     const toDomain = (i: { startMs: bigint; endMs: bigint }): Interval => ({ start: Number(i.startMs), end: Number(i.endMs) });
-    return { missing: res.missing.map(toDomain), covered: res.covered.map(toDomain) };
+    return { missing: res.missing.map(toDomain), covered: res.covered.map(toDomain), retentionKeepMs: Number(res.retentionKeepMs) };
   }
 
   /** Every stored candle with open time in `[start, end)`, ascending. */

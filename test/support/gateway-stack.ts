@@ -49,6 +49,8 @@ export interface StackOptions {
   daemonListen?: string;
   /** Extra gateway environment (BACKBONE_*). */
   env?: Record<string, string>;
+  /** Extra daemon environment (retention, maintenance timers). */
+  daemonEnv?: Record<string, string>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -56,7 +58,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const sim = createSimulator({ ...DEFAULT_SIMULATOR_CONFIG, port: 0, rateLimit });
   const { restUrl, wsUrl } = await sim.start();
   const dataDir = tempDir("mdb-stack-");
-  const daemon = await startDaemon(dataDir, options.daemonListen === undefined ? {} : { listen: options.daemonListen });
+  const daemonEnv = options.daemonEnv ?? {};
+  const daemon = await startDaemon(dataDir, { env: daemonEnv, ...(options.daemonListen === undefined ? {} : { listen: options.daemonListen }) });
   const config = loadGatewayConfig({
     BACKBONE_LISTEN: "127.0.0.1:0",
     BACKBONE_STORAGE_LISTEN: daemon.address,
@@ -88,7 +91,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     setFaults: async (faults) => void (await admin("/_sim/faults", faults)),
     restartDaemon: async () => {
       await stopDaemon(stack.daemon);
-      stack.daemon = await startDaemon(dataDir, { listen: stack.daemon.address });
+      stack.daemon = await startDaemon(dataDir, { listen: stack.daemon.address, env: daemonEnv });
     },
     stop: async () => {
       client.close();

@@ -3,7 +3,7 @@ import { GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import { type CandleRow as Row, concatColumns, rowsFromColumns } from "../../shared/candle-columns.js";
 import { containsRange, type Interval, normalize, subtract } from "../../shared/intervals.js";
 import type { Logger } from "../../shared/logger.js";
-import { addBuckets, bucketCeil, bucketStart } from "../../shared/time.js";
+import { addBuckets, bucketCeil, bucketStart, DAY_MS, fixedBucketMs } from "../../shared/time.js";
 import type { Timeframe } from "../../shared/timeframe.js";
 import type { MetaRecorder } from "../response-meta.js";
 import type { LowPriorityGate } from "../scheduler/low-priority-gate.js";
@@ -47,8 +47,13 @@ export interface CandleCoordinatorDeps {
  * and written with the coverage they verify; the answer is read back merged and ascending. When
  * the store is down the same plan runs against what this request fetched, in memory.
  */
+/** Clock difference and maintenance run time allowed for at the retention edge. */
+const RETENTION_EDGE_MARGIN_MS = 60_000;
+
 export class CandleCoordinator {
   private readonly coverage = new CoverageCache();
+  /** Per timeframe, how long the daemon keeps candles (0: forever), as its last GetMissing said. */
+  private readonly retentionKeepMs = new Map<Timeframe, number>();
   /** Shared by every request that fetches candle windows, so each window is fetched once. */
   readonly fetcher: WindowFetcher;
   /** Stored candles read lately, answering warm reads without a daemon round trip. */
@@ -67,13 +72,24 @@ export class CandleCoordinator {
 
   /** True when the gateway knows `[start, end)` is verified in the store. */
   knowsCovered(market: string, tf: Timeframe, start: number, end: number): boolean {
-    return this.coverage.covers(market, tf, start, end);
+    return this.remembers(tf, start) && this.coverage.covers(market, tf, start, end);
+  }
+
+  /**
+   * Whether what the gateway remembers of the store from `start` on still holds: the daemon's
+   * retention deletes candles and their coverage older than its keep at any moment, so anything
+   * near or past that edge is asked of the daemon again.
+   */
+  remembers(tf: Timeframe, start: number): boolean {
+    const keep = this.retentionKeepMs.get(tf) ?? 0;
+    return keep === 0 || start >= this.deps.now() - keep + RETENTION_EDGE_MARGIN_MS + (fixedBucketMs(tf) ?? 31 * DAY_MS);
   }
 
   /** What of `[start, end)` the store lacks; none of it when the gateway already knows it covered. */
   async missing(market: string, tf: Timeframe, start: number, end: number, signal: AbortSignal): Promise<Interval[]> {
-    if (this.coverage.covers(market, tf, start, end)) return [];
-    const { missing, covered } = await this.deps.store.missing(market, tf, start, end, { signal });
+    if (this.knowsCovered(market, tf, start, end)) return [];
+    const { missing, covered, retentionKeepMs } = await this.deps.store.missing(market, tf, start, end, { signal });
+    this.retentionKeepMs.set(tf, retentionKeepMs);
     this.coverage.learn(market, tf, covered);
     return missing;
   }
@@ -245,7 +261,8 @@ class CandleRun {
     if (this.memoryOnly) return this.rowsInMemory(start, end);
     this.meta.servedFromStore();
     const { market } = this.q;
-    const hot = this.coordinator.hot.range(market, this.tf, start, end);
+    const remembers = this.coordinator.remembers(this.tf, start);
+    const hot = remembers ? this.coordinator.hot.range(market, this.tf, start, end) : undefined;
     if (hot) return rowsFromColumns(hot);
     const rows = concatColumns(await this.deps.store.read(market, this.tf, start, end, { signal: this.signal }));
     if (this.coordinator.knowsCovered(market, this.tf, start, end)) this.coordinator.hot.put(market, this.tf, start, end, rows);
@@ -257,7 +274,8 @@ class CandleRun {
     if (this.memoryOnly) return this.rowsInMemory(start, end).slice(-n);
     this.meta.servedFromStore();
     const { market } = this.q;
-    const hot = this.coordinator.hot.latest(market, this.tf, start, end, n);
+    const remembers = this.coordinator.remembers(this.tf, start);
+    const hot = remembers ? this.coordinator.hot.latest(market, this.tf, start, end, n) : undefined;
     if (hot) return rowsFromColumns(hot);
     const rows = await this.deps.store.latest(market, this.tf, start, end, n, { signal: this.signal });
     // n rows found: every stored row from the oldest of them on is known; fewer: the whole range.
