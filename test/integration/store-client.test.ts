@@ -37,6 +37,8 @@ describe("StoreClient", () => {
     expect(await store.missing("KRW-BTC", "1m", T0 - 10 * MINUTE, T0 + 10 * MINUTE)).toEqual({
       missing: [{ start: T0 - 10 * MINUTE, end: T0 }],
       covered: [{ start: T0, end: T0 + 10 * MINUTE }],
+      // This daemon has no retention: it keeps everything.
+      retentionKeepMs: 0,
     });
     const parts = await store.read("KRW-BTC", "1m", T0, T0 + 100 * MINUTE);
     expect(parts.flatMap(rowsFromColumns).map((r) => r.time)).toEqual(Array.from({ length: 100 }, (_, i) => T0 + i * MINUTE));
