@@ -3,8 +3,8 @@ import { configDefaults, defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // Needs Debian's Python gRPC packages: `npm run test:polyglot`, which CI runs after installing them.
-    exclude: [...configDefaults.exclude, "test/polyglot/**"],
+    // Need Debian packages (Python gRPC, Chromium): `npm run test:polyglot` / `test:browser`, which CI runs after installing them.
+    exclude: [...configDefaults.exclude, "test/polyglot/**", "test/browser/**"],
     // Integration tests start real daemon processes; a slow shared machine must not fail them.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -3,6 +3,7 @@ import { positiveIntFrom } from "../shared/env-vars.js";
 import { ConfigError } from "../shared/errors.js";
 import { checkListenAddress } from "../shared/listen-address.js";
 import { type LogLevel, logLevelFrom } from "../shared/logger.js";
+import { type MetricsListen, metricsListenFrom } from "./observability/metrics-listen.js";
 import { type ApiKey, loadApiKeys } from "./api-keys.js";
 import type { RealtimeHubTuning } from "./realtime/realtime-hub.js";
 import { MARKETS_PER_CALL_VARIABLE } from "./security/call-guard.js";
@@ -46,8 +47,10 @@ export interface GatewayConfig {
   fetchParallelism: number;
   /** Live-stream hub tuning (`BACKBONE_STREAM_GRACE_MS`, `BACKBONE_AUTO_SUBSCRIBE_READS`, `BACKBONE_AUTO_SUBSCRIBE_WINDOW_MS`). */
   realtime: Pick<RealtimeHubTuning, "graceMs" | "autoSubscribe">;
-  /** `info`, `warn`, `error` or `silent`. Default `info` (`BACKBONE_LOG_LEVEL`). */
+  /** `debug`, `info`, `warn`, `error` or `silent`. Default `info` (`BACKBONE_LOG_LEVEL`). */
   logLevel: LogLevel;
+  /** Where /metrics, /status.json and the status page are served; undefined when `off`. Default 127.0.0.1:9464 (`BACKBONE_METRICS_LISTEN`). */
+  metricsListen: MetricsListen | undefined;
 }
 
 
@@ -95,5 +98,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, nowMs = Date.now()): G
       },
     },
     logLevel: logLevelFrom(env),
+    metricsListen: metricsListenFrom(env),
   };
 }

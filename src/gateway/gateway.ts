@@ -13,6 +13,8 @@ import { marketDataService } from "./market-data-service.js";
 import { RealtimeHub, type RealtimeHubTuning } from "./realtime/realtime-hub.js";
 import { encodeOnce } from "./realtime/shared-messages.js";
 import { StoreClient } from "./store-client.js";
+import { GatewayMetrics } from "./observability/gateway-metrics.js";
+import { instrumentService } from "./observability/instrument-service.js";
 import { EventLoopLag } from "./scheduler/event-loop-lag.js";
 import { LowPriorityGate } from "./scheduler/low-priority-gate.js";
 import { UPBIT_RATE_GROUPS, UpbitRestClient } from "./upstream/upbit-rest-client.js";
@@ -24,6 +26,10 @@ export interface Gateway {
   stop(graceMs?: number): Promise<void>;
   /** What the handlers use; exposed for tests and benchmarks. */
   readonly deps: GatewayDeps;
+  /** What the instrumented service feeds; main.ts serves it (startObservability). */
+  readonly metrics: GatewayMetrics;
+  /** The event loop's delay: LOW work backs off on it, metrics report it. */
+  readonly eventLoop: EventLoopLag;
 }
 
 /** How long calls in flight may take to finish on shutdown. */
@@ -79,10 +85,13 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions): G
   const deps: GatewayDeps = { config, upbit, store, markets: new MarketCatalog(upbit, now), candles, lowGate, hub, now, log: options.log };
   const shutdown = new AbortController();
   const server = new Server({ "grpc.max_receive_message_length": config.maxRequestBytes });
-  server.addService(publicServiceDefinition(), marketDataService(deps, shutdown.signal, lag));
+  const metrics = new GatewayMetrics({ now });
+  server.addService(publicServiceDefinition(), instrumentService(marketDataService(deps, shutdown.signal, lag), { metrics, log: options.log }));
   const health = addHealthAndReflection(server);
   return {
     deps,
+    metrics,
+    eventLoop: lag,
     start: () =>
       new Promise((resolve, reject) => {
         server.bindAsync(config.listen, serverCredentials(config), (err, port) => {

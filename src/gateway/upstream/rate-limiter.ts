@@ -82,6 +82,8 @@ export interface RatePermit {
 }
 
 export interface RateGroupStats {
+  /** Slots the group may fill per window: its limit less the safety margin (metrics show use against it). */
+  limit: number;
   /** Callers waiting, per priority. */
   queued: Record<Priority, number>;
   /** Slots taken: requests in flight plus requests completed less than a window ago. */
@@ -91,6 +93,12 @@ export interface RateGroupStats {
   /** Upbit blocked the group (418) until this; 0 when not blocked. */
   blockedUntilMs: number;
 }
+
+/**
+ * Told of every grant (metrics): the group, the priority the caller asked with (an aged LOW caller
+ * stays LOW), and how long it waited in the queue, ms.
+ */
+export type GrantListener = (group: string, priority: Priority, waitedMs: number) => void;
 
 /** `Remaining-Req: group=candles; min=600; sec=9`. `min` is deprecated and ignored. */
 export interface RemainingReq {
@@ -183,6 +191,7 @@ export class RateLimiter {
   private readonly groups = new Map<string, GroupState>();
   private readonly opts: Required<Omit<RateLimiterOptions, "groupLimits">> & { groupLimits: Readonly<Record<string, number>> };
   private readonly windowMs: number;
+  private readonly grantListeners = new Set<GrantListener>();
   private closed = false;
 
   constructor(options: RateLimiterOptions = {}) {
@@ -330,11 +339,18 @@ export class RateLimiter {
     return until > this.opts.now() ? until : undefined;
   }
 
+  /** Calls `listener` on every grant from now on; returns the function that stops it. */
+  onGranted(listener: GrantListener): () => void {
+    this.grantListeners.add(listener);
+    return () => this.grantListeners.delete(listener);
+  }
+
   stats(group: string): RateGroupStats {
     const state = this.state(group);
     const now = this.opts.now();
     this.expire(state, now);
     return {
+      limit: state.limit - this.opts.safetyMargin,
       queued: { CRITICAL: state.queues.CRITICAL.length, HIGH: state.queues.HIGH.length, NORMAL: state.queues.NORMAL.length, LOW: state.queues.LOW.length },
       inWindow: state.slots.size,
       pausedUntilMs: state.pausedUntil > now ? state.pausedUntil : 0,
@@ -419,6 +435,17 @@ export class RateLimiter {
       state.slots.set(seq, Number.POSITIVE_INFINITY);
       waiter.detach();
       waiter.resolve({ group, grantedAtMs: now, seq });
+      this.tellGranted(group, waiter.priority, now - waiter.since);
+    }
+  }
+
+  private tellGranted(group: string, priority: Priority, waitedMs: number): void {
+    for (const listener of this.grantListeners) {
+      try {
+        listener(group, priority, waitedMs);
+      } catch {
+        // An observer's failure must not stop grants: the queue state is already updated.
+      }
     }
   }
 

@@ -55,6 +55,21 @@ export const MAX_TRADE_COUNT = 500;
 export const MAX_ORDERBOOK_DEPTH = 30;
 export const MAX_DAYS_AGO = 7;
 
+/**
+ * What happened to one request, for metrics: `request` for every request sent (retries
+ * included), `429` and `418` for those replies, `error` for a request that got no usable answer
+ * (network failure, unreadable reply, 5xx), `retry` each time the client tries again.
+ */
+export type UpstreamEventKind = "request" | "429" | "418" | "retry" | "error";
+
+export interface UpstreamEvent {
+  readonly group: UpbitRateGroup;
+  readonly endpoint: string;
+  readonly kind: UpstreamEventKind;
+}
+
+export type UpstreamEventListener = (event: UpstreamEvent) => void;
+
 export interface CallOptions {
   /** Who is waiting: decides the order in the rate limiter queue and the share of the budget. */
   priority: Priority;
@@ -118,6 +133,8 @@ export interface UpbitRestClientOptions {
   random?: () => number;
   /** Default silent. */
   logger?: Logger;
+  /** Told of every request and its outcome (metrics); more listeners can be added with `observe`. */
+  onEvent?: UpstreamEventListener;
 }
 
 interface CallSpec {
@@ -194,6 +211,7 @@ export class UpbitRestClient {
   private readonly log: Logger;
   private closed = false;
   private sent = 0;
+  private readonly listeners = new Set<UpstreamEventListener>();
 
   constructor(options: UpbitRestClientOptions = {}) {
     const base = new URL(options.baseUrl ?? DEFAULT_REST_URL);
@@ -210,6 +228,7 @@ export class UpbitRestClient {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
     this.log = options.logger ?? silentLogger;
+    if (options.onEvent !== undefined) this.listeners.add(options.onEvent);
     if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) throw new RangeError("maxRetries must be an integer >= 0");
     this.pool = new Pool(base.origin, {
       connections: options.connections ?? 16,
@@ -299,6 +318,12 @@ export class UpbitRestClient {
     return this.sent;
   }
 
+  /** Calls `listener` with every request's events from now on; returns the function that stops it. */
+  observe(listener: UpstreamEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -322,12 +347,14 @@ export class UpbitRestClient {
       }
       attempts++;
       this.sent++;
+      this.tell(spec, "request");
       let reply: Reply;
       try {
         reply = await this.send(spec, signal);
       } catch (e) {
         this.limiter.release(permit);
         if (signal?.aborted) throw new UpstreamAbortError(signal.reason);
+        this.tell(spec, "error");
         if (isUpstreamProtocolError(e)) throw e;
         const code = errorCode(e);
         const problem = `${code ?? (e instanceof Error ? e.name : "error")}: ${e instanceof Error ? e.message : String(e)}`;
@@ -335,6 +362,7 @@ export class UpbitRestClient {
           throw new UpstreamUnavailableError(spec.endpoint, problem, attempts, undefined, { cause: e });
         }
         this.log.warn("upbit request failed; retrying", { endpoint: spec.endpoint, attempts, problem });
+        this.tell(spec, "retry");
         await this.backoff(attempts, signal);
         continue;
       }
@@ -343,11 +371,14 @@ export class UpbitRestClient {
       const { status } = reply;
       if (status === 429) {
         const pausedUntil = this.limiter.onRateLimited(permit);
+        this.tell(spec, "429");
         this.log.warn("upbit rate limited (429); group paused", { endpoint: spec.endpoint, group: spec.group, attempts, pausedUntil });
         if (attempts > this.maxRetries) throw new UpstreamRateLimitedError(spec.endpoint, parseUpbitError(reply.text), attempts);
+        this.tell(spec, "retry");
         continue; // the limiter holds the retry until the group's pause ends
       }
       if (status === 418) {
+        this.tell(spec, "418");
         const upbitError = parseUpbitError(reply.text);
         const duration = blockDurationMs(upbitError?.message ?? reply.text.slice(0, 500), header(reply.headers, "retry-after"), this.now());
         const retryAtMs = this.limiter.onBlocked(permit, duration);
@@ -358,10 +389,12 @@ export class UpbitRestClient {
       if (status >= 200 && status < 300) return parse(reply.text);
       const upbitError = parseUpbitError(reply.text);
       if (status >= 500) {
+        this.tell(spec, "error");
         if (attempts > this.maxRetries) {
           throw new UpstreamUnavailableError(spec.endpoint, `HTTP ${status}${describeUpbitError(upbitError)}`, attempts, status);
         }
         this.log.warn("upbit server error; retrying", { endpoint: spec.endpoint, status, attempts });
+        this.tell(spec, "retry");
         await this.backoff(attempts, signal);
         continue;
       }
@@ -371,6 +404,16 @@ export class UpbitRestClient {
       }
       if (status >= 400) throw new UpstreamBadRequestError(spec.endpoint, status, upbitError);
       throw new UpstreamHttpError(spec.endpoint, status, upbitError);
+    }
+  }
+
+  private tell(spec: CallSpec, kind: UpstreamEventKind): void {
+    for (const listener of this.listeners) {
+      try {
+        listener({ group: spec.group, endpoint: spec.endpoint, kind });
+      } catch {
+        // An observer's failure must not change what the call does.
+      }
     }
   }
 
