@@ -1,27 +1,8 @@
 import type { ReadCandlesResponse } from "../gen/backbone/storage/v1/storage_pb.js";
+import { varintLength, WIRE_LEN, WIRE_VARINT, wireTag, writeVarint } from "../shared/protobuf-wire.js";
 
-const LEN = 2;
-const tag = (field: number, wireType: number) => (field << 3) | wireType;
-const TAG_CANDLES = tag(1, LEN);
-const TAG_COUNT = tag(2, 0);
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 128) {
-    buf[at++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
-}
+const TAG_CANDLES = wireTag(1, WIRE_LEN);
+const TAG_COUNT = wireTag(2, WIRE_VARINT);
 
 /**
  * ReadCandlesResponse in protobuf wire format, written directly: the same bytes protobuf-es
@@ -42,7 +23,7 @@ export function encodeReadCandlesResponse(m: ReadCandlesResponse): Buffer {
     at = writeVarint(buf, at, inner);
     columns.forEach((col, i) => {
       if (col.length === 0) return;
-      buf[at++] = tag(i + 1, LEN);
+      buf[at++] = wireTag(i + 1, WIRE_LEN);
       at = writeVarint(buf, at, col.length);
       buf.set(col, at);
       at += col.length;

@@ -1,6 +1,7 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { type ResponseMeta, ResponseMetaSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import type { CandleInit } from "./candle-coordinator.js";
+import { varintLength, writeVarint } from "../../shared/protobuf-wire.js";
 
 /** A GetCandles answer before encoding: the candles as plain objects, the meta as a message. */
 export interface CandlesAnswer {
@@ -16,24 +17,6 @@ const TAG_TIME = (1 << 3) | 0;
 const DOUBLE_TAGS = [2, 3, 4, 5, 6, 7].map((n) => (n << 3) | 1);
 const TAG_SYNTHETIC = (8 << 3) | 0;
 const TAG_CLOSED = (9 << 3) | 0;
-
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 128) {
-    buf[at++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
-}
 
 function doublesOf(c: CandleInit): readonly number[] {
   return [c.open, c.high, c.low, c.close, c.volume, c.quoteVolume];

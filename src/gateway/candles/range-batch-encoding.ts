@@ -1,6 +1,7 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { type ResponseMeta, ResponseMetaSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import { type CandleColumns, columnsLength, PRICE_COLUMNS } from "../../shared/candle-columns.js";
+import { lenFieldLength, varintLength, WIRE_LEN, WIRE_VARINT, wireTag, writeVarint } from "../../shared/protobuf-wire.js";
 
 /** The Progress message's fields, in order (see market_data.proto). */
 export interface RangeProgress {
@@ -19,36 +20,15 @@ export interface RangeBatch {
   readonly meta?: ResponseMeta;
 }
 
-const LEN = 2;
-const tag = (field: number, wireType: number) => (field << 3) | wireType;
 // FetchCandleRangeResponse.batch, then CandleBatch's fields (see market_data.proto).
-const TAG_BATCH = tag(1, LEN);
-const TAG_MARKET = tag(1, LEN);
-const TAG_TIME = tag(2, LEN);
+const TAG_BATCH = wireTag(1, WIRE_LEN);
+const TAG_MARKET = wireTag(1, WIRE_LEN);
+const TAG_TIME = wireTag(2, WIRE_LEN);
 /** open, high, low, close, volume, quote_volume: fields 3..8, packed doubles. */
-const PRICE_TAGS = [3, 4, 5, 6, 7, 8].map((n) => tag(n, LEN));
-const TAG_PROGRESS = tag(9, LEN);
-const TAG_META = tag(10, LEN);
+const PRICE_TAGS = [3, 4, 5, 6, 7, 8].map((n) => wireTag(n, WIRE_LEN));
+const TAG_PROGRESS = wireTag(9, WIRE_LEN);
+const TAG_META = wireTag(10, WIRE_LEN);
 
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-function writeVarint(buf: Buffer, at: number, n: number): number {
-  while (n >= 128) {
-    buf[at++] = (n % 128) | 128;
-    n = Math.floor(n / 128);
-  }
-  buf[at++] = n;
-  return at;
-}
-
-const fieldLength = (bodyLength: number) => 1 + varintLength(bodyLength) + bodyLength;
 
 /** Varint length of the non-negative 64-bit value `hi * 2^32 + lo`, in integer arithmetic. */
 function varint64Length(lo: number, hi: number): number {
@@ -79,7 +59,7 @@ function encodeProgress(p: RangeProgress): Buffer {
   let at = 0;
   values.forEach((v, i) => {
     if (v === 0) return;
-    buf[at++] = tag(i + 1, 0);
+    buf[at++] = wireTag(i + 1, WIRE_VARINT);
     at = writeVarint(buf, at, v);
   });
   return buf;
@@ -102,11 +82,11 @@ export function encodeRangeBatch(b: RangeBatch): Buffer {
   let timeBytes = 0;
   for (let i = 0; i < n; i++) timeBytes += varint64Length(halves[2 * i]!, halves[2 * i + 1]!);
   let body = 0;
-  if (market.length > 0) body += fieldLength(market.length);
-  if (n > 0) body += fieldLength(timeBytes) + PRICE_COLUMNS.length * fieldLength(8 * n);
-  body += fieldLength(progress.length);
-  if (meta) body += fieldLength(meta.length);
-  const buf = Buffer.allocUnsafe(fieldLength(body));
+  if (market.length > 0) body += lenFieldLength(market.length);
+  if (n > 0) body += lenFieldLength(timeBytes) + PRICE_COLUMNS.length * lenFieldLength(8 * n);
+  body += lenFieldLength(progress.length);
+  if (meta) body += lenFieldLength(meta.length);
+  const buf = Buffer.allocUnsafe(lenFieldLength(body));
   let at = 0;
   buf[at++] = TAG_BATCH;
   at = writeVarint(buf, at, body);
