@@ -5,35 +5,8 @@
 # protobuf-compiler-grpc at the same version as python3-grpcio; python3-grpc-tools is far older).
 # PyPI is not used, so this works where only Debian's mirrors are reachable.
 #
-# Idempotent: does nothing when every package is installed; runs `apt-get update` only when a
-# package is missing. Needs root (CI runs as root); otherwise it retries through sudo.
+# Idempotent, root or sudo: see scripts/apt-install.sh.
 set -euo pipefail
 
 packages=(python3 python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc)
-
-missing=()
-for p in "${packages[@]}"; do
-  # `dpkg-query` says "install ok installed" only for a fully installed package.
-  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
-    missing+=("$p")
-  fi
-done
-
-if [[ ${#missing[@]} -eq 0 ]]; then
-  echo "install-deps: all present (${packages[*]})"
-  exit 0
-fi
-
-as_root=()
-if [[ "$(id -u)" -ne 0 ]]; then
-  if ! command -v sudo >/dev/null; then
-    echo "install-deps: missing ${missing[*]}; run this script as root" >&2
-    exit 1
-  fi
-  as_root=(sudo)
-fi
-
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${as_root[@]}" apt-get update -qq
-"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+exec bash "$(dirname "$0")/../../scripts/apt-install.sh" install-deps "${packages[@]}"
