@@ -11,6 +11,7 @@ import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
 import { createGrpcClient, type GrpcClient } from "../shared/grpc/client.js";
 import type { Interval } from "../shared/intervals.js";
+import { decodeReadCandlesResponse } from "../shared/read-candles-decoding.js";
 import { MAX_LATEST_CANDLES } from "../shared/storage-limits.js";
 import { type Timeframe, timeframeToProto } from "../shared/timeframe.js";
 
@@ -51,11 +52,17 @@ export class StoreClient {
   private readonly writeListeners = new Set<(segment: CandleSegmentToWrite) => void>();
 
   constructor(address: string) {
-    this.client = createGrpcClient(StorageService, address, {
-      // Reconnect quickly after a sidecar restart instead of grpc-js's default backoff up to 2 min.
-      "grpc.initial_reconnect_backoff_ms": 100,
-      "grpc.max_reconnect_backoff_ms": 1_000,
-    });
+    this.client = createGrpcClient(
+      StorageService,
+      address,
+      {
+        // Reconnect quickly after a sidecar restart instead of grpc-js's default backoff up to 2 min.
+        "grpc.initial_reconnect_backoff_ms": 100,
+        "grpc.max_reconnect_backoff_ms": 1_000,
+      },
+      undefined,
+      { readCandles: decodeReadCandlesResponse },
+    );
   }
 
   /** What of `[start, end)` is not verified, what is, and how long the daemon keeps this timeframe (0: forever). */

@@ -30,6 +30,8 @@ export function createGrpcClient<S extends DescService>(
   address: string,
   channelOptions: ChannelOptions = {},
   channelCredentials: ChannelCredentials = credentials.createInsecure(),
+  /** Hand-written response decoders by method local name, for answers too hot for reflection. */
+  responseDecoders: Readonly<Record<string, (bytes: Buffer) => unknown>> = {},
 ): GrpcClient<S> {
   const client = new Client(address, channelCredentials, {
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
@@ -41,7 +43,9 @@ export function createGrpcClient<S extends DescService>(
   const definition = grpcServiceDefinition(service);
   const methods: Record<string, unknown> = { close: () => client.close() };
   for (const m of service.methods) {
-    const d = definition[m.localName]!;
+    const generic = definition[m.localName]!;
+    const decoder = responseDecoders[m.localName];
+    const d = decoder ? { ...generic, responseDeserialize: decoder } : generic;
     const callOptions = (o?: RequestOptions): CallOptions => (o?.deadline ? { deadline: o.deadline } : {});
     if (m.methodKind === "unary") {
       methods[m.localName] = (init: MessageInitShape<DescMessage>, o?: RequestOptions) =>
