@@ -41,6 +41,16 @@ export interface StorageDaemonConfig {
   compactMinBytes: number;
   /** How long candles are kept per timeframe (`BACKBONE_RETENTION=1s=7d,1m=365d`). Default: forever. */
   retention: RetentionRules;
+  /** DuckDB's memory limit (its block cache and query memory), e.g. `512MB` (`BACKBONE_DUCKDB_MEMORY_LIMIT`). */
+  duckdbMemoryLimit: string;
+}
+
+/** A DuckDB memory size such as `512MB` or `2GiB`, from `env[variable]`. */
+function memorySizeFrom(env: NodeJS.ProcessEnv, variable: string, fallback: string): string {
+  const raw = env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^[1-9]\d{0,8}(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/.test(raw)) throw new ConfigError(variable, raw, "must be a size such as 512MB or 2GiB");
+  return raw;
 }
 
 /** A whole number >= 0 from `env[variable]`, `fallback` when unset or empty. */
@@ -88,5 +98,6 @@ export function loadStorageDaemonConfig(argv: string[], env: NodeJS.ProcessEnv):
     compactFreeRatio: ratioFrom(env, "BACKBONE_COMPACT_FREE_RATIO", 0.3),
     compactMinBytes: nonNegativeIntFrom(env, "BACKBONE_COMPACT_MIN_BYTES", 64 * 1024 * 1024),
     retention: parseRetentionRules(env.BACKBONE_RETENTION ?? "", "BACKBONE_RETENTION"),
+    duckdbMemoryLimit: memorySizeFrom(env, "BACKBONE_DUCKDB_MEMORY_LIMIT", "512MB"),
   };
 }

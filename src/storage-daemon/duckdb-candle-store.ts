@@ -124,10 +124,14 @@ export class DuckDBCandleStore {
   ) {}
 
   /** Opens (creating and migrating as needed) the store in `dataDir`. */
-  static async open(dataDir: string): Promise<DuckDBCandleStore> {
+  /** `memoryLimit` bounds DuckDB's block cache, which otherwise grows with what is read up to 80 % of RAM. */
+  static async open(dataDir: string, options: { memoryLimit?: string } = {}): Promise<DuckDBCandleStore> {
     mkdirSync(dataDir, { recursive: true });
     const path = join(dataDir, DATABASE_FILE);
-    const instance = await DuckDBInstance.create(path, { checkpoint_threshold: CHECKPOINT_THRESHOLD });
+    const instance = await DuckDBInstance.create(path, {
+      checkpoint_threshold: CHECKPOINT_THRESHOLD,
+      ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
+    });
     let writer: DuckDBConnection | undefined;
     try {
       writer = await instance.connect();

@@ -43,7 +43,7 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
 
   async function start(): Promise<string> {
     try {
-      store = await DuckDBCandleStore.open(config.dataDir);
+      store = await DuckDBCandleStore.open(config.dataDir, { memoryLimit: config.duckdbMemoryLimit });
       cache = new RealtimeCache({
         ttlMs: { ticker: config.tickerTtlMs, orderbook: config.orderbookTtlMs, trades: config.tradesTtlMs },
         maxEntriesPerKind: config.cacheMaxMarkets,
