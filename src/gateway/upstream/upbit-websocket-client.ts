@@ -18,10 +18,17 @@ import { UPBIT_WS_DATA_TYPES, UPBIT_WS_ORDERBOOK_DEPTHS, type UpbitWsCandleType,
  */
 
 export const UPBIT_WEBSOCKET_URL = "wss://api.upbit.com/websocket/v1";
-/** Keep-alive period: the wire closes idle sockets at ~60 s (API.md §4.3). */
-export const DEFAULT_PING_INTERVAL_MS = 25_000;
+/**
+ * Keep-alive period. The wire closes idle sockets at ~60 s (API.md §4.3), but the pongs are also
+ * how a stalled connection (open, silent, data lost) is told from a quiet one: data sent during a
+ * stall never arrives, and only a replaced connection reports the window for backfill. So ping
+ * often and give up after a few missed pongs (~165 ms each on the wire); a stall shorter than
+ * DEFAULT_DEAD_AFTER_MS goes unnoticed (Upbit's trade ids are not contiguous, nothing else tells).
+ */
+export const DEFAULT_PING_INTERVAL_MS = 5_000;
 export const MAX_PING_INTERVAL_MS = 30_000;
-export const DEFAULT_DEAD_AFTER_MS = 60_000;
+/** Above the 10 s of Upbit's `{"status":"UP"}` heartbeat, so the text-ping keep-alive stays alive too. */
+export const DEFAULT_DEAD_AFTER_MS = 12_000;
 export const DEFAULT_RECONNECT_BASE_MS = 500;
 export const DEFAULT_RECONNECT_MAX_MS = 30_000;
 /** Upbit's limit on messages sent per connection per second (API.md §3). */
@@ -68,14 +75,14 @@ export interface UpbitWebSocketClientOptions {
   now?: () => number;
   /** Frame format asked of Upbit. Default `SIMPLE` (abbreviated keys: smaller frames). */
   format?: UpbitWebSocketFormat;
-  /** Keep-alive period, ms, at most 30 000. Default 25 000. */
+  /** Keep-alive period, ms, at most 30 000. Default 5 000. */
   pingIntervalMs?: number;
   /**
    * Keep-alive kind: a protocol ping (Upbit pongs) or the text `PING` (Upbit then sends
    * `{"status":"UP"}` every 10 s; the text counts against the message rate). Default `ping-frame`.
    */
   keepAlive?: "ping-frame" | "text-ping";
-  /** Silence (no frame, no pong) after which the connection is taken for dead and replaced, ms. Default 60 000. */
+  /** Silence (no frame, no pong) after which the connection is taken for dead and replaced, ms. Default 12 000. */
   deadAfterMs?: number;
   /** Reconnect delay before jitter for the first failed attempt, ms; doubles per attempt. Default 500. */
   reconnectBaseMs?: number;
