@@ -11,6 +11,7 @@ import { allowRemoteFrom, checkPublicListen, isLoopbackHost } from "./security/l
 import { STREAMS_PER_CLIENT_VARIABLE } from "./security/stream-quota.js";
 import { loadTlsFiles, type TlsFiles } from "./security/tls-files.js";
 import { MAX_SNAPSHOT_MARKETS } from "./snapshots/requested-markets.js";
+import { DEFAULT_RETRY_WINDOW_MS } from "./upstream/upbit-rest-client.js";
 import { loadUpstreamConfig, type UpstreamConfig } from "./upstream/upstream-config.js";
 
 /** Everything the gateway can be told; every field is documented in the README. */
@@ -43,6 +44,11 @@ export interface GatewayConfig {
   maxUnaryCandles: number;
   /** Largest request message accepted, bytes. Default 1 MiB (`BACKBONE_MAX_REQUEST_BYTES`). */
   maxRequestBytes: number;
+  /**
+   * How long an upstream request keeps retrying 5xx, 429 and network failures before the call is
+   * answered UNAVAILABLE; a call's own deadline ends it sooner. Default 30,000 (`BACKBONE_UPSTREAM_RETRY_WINDOW_MS`).
+   */
+  upstreamRetryWindowMs: number;
   /** Upstream candle windows fetched at once per request. Default 8 (`BACKBONE_FETCH_PARALLELISM`). */
   fetchParallelism: number;
   /** Live-stream hub tuning (`BACKBONE_STREAM_GRACE_MS`, `BACKBONE_AUTO_SUBSCRIBE_READS`, `BACKBONE_AUTO_SUBSCRIBE_WINDOW_MS`). */
@@ -89,6 +95,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv, nowMs = Date.now()): G
     upstream: loadUpstreamConfig(env),
     maxUnaryCandles: positiveIntFrom(env, "BACKBONE_MAX_CANDLES", 20_000),
     maxRequestBytes: positiveIntFrom(env, "BACKBONE_MAX_REQUEST_BYTES", 1024 * 1024),
+    upstreamRetryWindowMs: positiveIntFrom(env, "BACKBONE_UPSTREAM_RETRY_WINDOW_MS", DEFAULT_RETRY_WINDOW_MS),
     fetchParallelism: positiveIntFrom(env, "BACKBONE_FETCH_PARALLELISM", 8),
     realtime: {
       graceMs: positiveIntFrom(env, "BACKBONE_STREAM_GRACE_MS", 10_000),

@@ -69,7 +69,7 @@ function warnIfExposed(config: GatewayConfig, log: Logger): void {
 
 export function createGateway(config: GatewayConfig, options: GatewayOptions): Gateway {
   const now = options.now ?? Date.now;
-  const upbit = options.upbit ?? new UpbitRestClient({ baseUrl: config.upstream.restUrl, logger: options.log });
+  const upbit = options.upbit ?? new UpbitRestClient({ baseUrl: config.upstream.restUrl, retryWindowMs: config.upstreamRetryWindowMs, logger: options.log });
   const store = new StoreClient(config.storageAddress);
   const lag = new EventLoopLag();
   const lowGate = new LowPriorityGate({

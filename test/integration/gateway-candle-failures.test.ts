@@ -13,6 +13,8 @@ import { tempDir, removeDir } from "../support/daemon-process.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
 
 const CELL_MS = 200 * MINUTE_MS;
+/** The gateway's upstream retry window in the deadline tests: shorter than the default 30 s. */
+const RETRY_WINDOW_MS = 5_000;
 
 /** A cell-aligned end `daysAgo` days back, so every request below plans whole windows. */
 function cellEnd(daysAgo: number): number {
@@ -116,7 +118,7 @@ describe("GetCandles when Upbit fails", () => {
 describe("GetCandles cancellation and deadlines", () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ env: { BACKBONE_UPSTREAM_RETRY_WINDOW_MS: String(RETRY_WINDOW_MS) } });
     await stack.client.getCandles({ market: "KRW-BTC", timeframe: Timeframe.DAY, count: 1 });
   });
   afterAll(async () => stack.stop());
@@ -157,10 +159,16 @@ describe("GetCandles cancellation and deadlines", () => {
     expect(await candleCallsAfterQueueDrains()).toBeLessThanOrEqual(20);
   });
 
-  it("answers UNAVAILABLE when Upbit keeps failing, after its retry budget", async () => {
+  it("answers UNAVAILABLE when Upbit keeps failing, once the retry window is over", async () => {
     await stack.setFaults({ errorRate: 1 });
+    const before = (await stack.traffic()).candles?.requests ?? 0;
+    const t0 = performance.now();
     const e = await failure(stack.client.getCandles({ market: "KRW-ADA", timeframe: Timeframe.MINUTE_1, count: 10, endMs: BigInt(cellEnd(16)) }));
+    const elapsed = performance.now() - t0;
     expect(e.code).toBe(status.UNAVAILABLE);
+    // Retried for the window (backoff 250 ms doubling, equal jitter: at least 5 attempts in 5 s), not a fixed few times.
+    expect((await stack.traffic()).candles!.requests - before).toBeGreaterThanOrEqual(5);
+    expect(elapsed).toBeLessThan(RETRY_WINDOW_MS + 2_000);
     expect(e.details).toMatch(/upstream unavailable/);
   });
 });

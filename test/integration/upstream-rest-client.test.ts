@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Priority } from "../../src/gateway/upstream/rate-limiter.js";
 import { UpbitRestClient, type UpbitRestClientOptions } from "../../src/gateway/upstream/upbit-rest-client.js";
 import {
@@ -265,15 +265,60 @@ describe("UpbitRestClient against a local Upbit look-alike", () => {
     expect(server.hits).toHaveLength(CALLS + 30);
   });
 
-  it("gives up after the retry budget: 5xx and 429 forever become Unavailable / RateLimited", async () => {
-    const c = await start({ rateLimit: { rateLimitBackoffBaseMs: 20 } });
+  it("rides out a storm longer than any fixed number of attempts: retries run on while the window lasts", async () => {
+    const c = await start({ rateLimit: { limitPerSecond: 1_000 } });
+    // 15 failures in a row: a client giving up after 3 retries would have failed 3 times over.
+    server.act = (hit, attempt) =>
+      attempt <= 15 ? { kind: "reply", status: attempt % 2 === 0 ? 503 : 500, body: "<html>Service Unavailable</html>" } : undefined;
+    const [first, second] = await Promise.all([c.candles("KRW-STORM", "1m", { count: 1 }, NORMAL), c.candles("KRW-GALE", "1m", { count: 1 }, NORMAL)]);
+    expect(first?.[0]?.market).toBe("KRW-STORM");
+    expect(second?.[0]?.market).toBe("KRW-GALE");
+    expect(server.hits).toHaveLength(2 * 16);
+  });
+
+  it("gives up when the retry window is over: 5xx and 429 forever become Unavailable / RateLimited", async () => {
+    const WINDOW_MS = 400;
+    // A budget that never holds a retry back: the window alone decides.
+    const c = await start({ retryWindowMs: WINDOW_MS, rateLimit: { limitPerSecond: 1_000, rateLimitBackoffBaseMs: 20, rateLimitBackoffMaxMs: 40 } });
     server.act = (hit) =>
       hit.market === "KRW-DOWN"
         ? { kind: "reply", status: 502, body: "<html>Bad Gateway</html>" }
         : { kind: "reply", status: 429, body: '{"error":{"name":429,"message":"Too many requests"}}' };
+    for (const [call, expected] of [
+      [() => c.candles("KRW-DOWN", "1m", { count: 1 }, NORMAL), { name: "UpstreamUnavailableError", status: 502 }],
+      [() => c.tickers(["KRW-BTC"], NORMAL), { name: "UpstreamRateLimitedError", status: 429 }],
+    ] as const) {
+      const before = server.hits.length;
+      const t0 = performance.now();
+      const e = (await call().catch((err: unknown) => err)) as UpstreamUnavailableError;
+      const elapsed = performance.now() - t0;
+      expect(e).toMatchObject(expected);
+      // No retry that could not start inside the window: the last one began at most a longest delay (40 ms) before its end.
+      expect(elapsed).toBeGreaterThanOrEqual(WINDOW_MS - 40);
+      expect(elapsed).toBeLessThan(WINDOW_MS + 500);
+      expect(e.attempts).toBe(server.hits.length - before);
+      expect(e.attempts).toBeGreaterThan(4);
+    }
+  });
+
+  it("maxRetries caps the attempts inside the window", async () => {
+    const c = await start({ maxRetries: 3 });
+    server.act = () => ({ kind: "reply", status: 502, body: "<html>Bad Gateway</html>" });
     await expect(c.candles("KRW-DOWN", "1m", { count: 1 }, NORMAL)).rejects.toMatchObject({ name: "UpstreamUnavailableError", attempts: 4, status: 502 });
-    await expect(c.tickers(["KRW-BTC"], NORMAL)).rejects.toMatchObject({ name: "UpstreamRateLimitedError", attempts: 4, status: 429 });
-    expect(server.hits).toHaveLength(8);
+    expect(server.hits).toHaveLength(4);
+  });
+
+  it("an abort during the retries ends the call at once with AbortError", async () => {
+    const c = await start({ retryBaseDelayMs: 200, retryMaxDelayMs: 200 });
+    server.act = (hit) => (hit.market === "KRW-DOWN" ? { kind: "reply", status: 503, body: "<html>Service Unavailable</html>" } : undefined);
+    const ac = new AbortController();
+    const call = c.candles("KRW-DOWN", "1m", { count: 1 }, { priority: "NORMAL", signal: ac.signal }).catch((err: unknown) => err);
+    await vi.waitFor(() => expect(server.hits.length).toBeGreaterThanOrEqual(2));
+    ac.abort();
+    expect(await call).toMatchObject({ name: "AbortError" });
+    const sent = server.hits.length;
+    await c.tickers(["KRW-BTC"], NORMAL);
+    expect(server.hits.filter((h) => h.market === "KRW-DOWN")).toHaveLength(sent);
   });
 
   it("on 418 stops the group, fails the waiting calls with the retry time and keeps other groups working", async () => {
@@ -320,7 +365,7 @@ describe("UpbitRestClient against a local Upbit look-alike", () => {
   });
 
   it("turns malformed and truncated bodies into protocol errors, and a body cut by the connection into a retry", async () => {
-    const c = await start({ rateLimit: { limitPerSecond: 50 } });
+    const c = await start({ rateLimit: { limitPerSecond: 50 }, maxRetries: 3 });
     server.act = (hit, attempt) => {
       if (hit.market === "KRW-HTML") return { kind: "reply", status: 200, body: "<html>hello</html>" };
       if (hit.market === "KRW-HALF") return { kind: "reply", status: 200, body: candleBody("KRW-HALF").slice(0, 120) };
@@ -352,7 +397,7 @@ describe("UpbitRestClient against a local Upbit look-alike", () => {
     const deadUrl = await probe.start();
     await probe.stop();
     await c.close();
-    client = new UpbitRestClient({ baseUrl: deadUrl, retryBaseDelayMs: 5, retryMaxDelayMs: 10 });
+    client = new UpbitRestClient({ baseUrl: deadUrl, retryBaseDelayMs: 5, retryMaxDelayMs: 10, maxRetries: 3 });
     const e = (await client.candles("KRW-BTC", "1m", { count: 1 }, NORMAL).catch((err: unknown) => err)) as UpstreamUnavailableError;
     expect(e).toMatchObject({ name: "UpstreamUnavailableError", attempts: 4 });
     expect(e.message).toMatch(/ECONNREFUSED/);

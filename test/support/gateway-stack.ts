@@ -68,7 +68,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     UPBIT_WS_URL: wsUrl,
     ...options.env,
   });
-  const upbit = new UpbitRestClient({ baseUrl: restUrl, rateLimit: { limitPerSecond: options.gatewayRateLimit ?? rateLimit }, logger: silentLogger });
+  const upbit = new UpbitRestClient({
+    baseUrl: restUrl,
+    rateLimit: { limitPerSecond: options.gatewayRateLimit ?? rateLimit },
+    retryWindowMs: config.upstreamRetryWindowMs,
+    logger: silentLogger,
+  });
   const gateway = createGateway(config, { log: silentLogger, upbit });
   const address = await gateway.start();
   const client = createGrpcClient(MarketDataService, address);

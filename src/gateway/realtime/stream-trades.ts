@@ -42,6 +42,11 @@ import { untilAborted } from "../../shared/until-aborted.js";
  * up, and waiting longer would only grow memory.
  */
 export const MAX_PENDING_TRADES = 10_000;
+/**
+ * How long a backfill keeps retrying a failing Upbit, ms. Live trades wait behind it; past this
+ * a gap notice serves a bot better than more waiting (the gateway's unary calls wait longer).
+ */
+export const BACKFILL_RETRY_WINDOW_MS = 5_000;
 /** How long a market without a known trade waits for the upstream's before asking REST, ms. */
 export const SNAPSHOT_WAIT_MS = 1_000;
 
@@ -196,7 +201,7 @@ class TradeStream {
   private recover(market: string, sequencer: TradeSequencer, sinceMs: number, event: UpbitWebSocketReconnect): void {
     this.stats.recoveries++;
     const key = `${market}|${sinceMs}|${this.priority}|${event.toMs}`;
-    const fetchPage = (signal: AbortSignal) => tradePages(this.deps.upbit, market, { priority: this.priority, signal });
+    const fetchPage = (signal: AbortSignal) => tradePages(this.deps.upbit, market, { priority: this.priority, signal, retryWindowMs: BACKFILL_RETRY_WINDOW_MS });
     this.backfills
       .run(key, this.ended.signal, (signal) => backfillTrades(fetchPage(signal), sinceMs, this.deps.now(), this.maxBackfillTrades))
       .then(

@@ -41,8 +41,13 @@ import {
 
 /**
  * Upbit's quotation REST API (`/v1/...`) over one keep-alive undici pool, inside Upbit's rate
- * limits (see rate-limiter.ts), with bounded retries for what may pass (5xx, 429, network
- * errors) and typed errors for what will not. Every reply is checked by its endpoint's parser.
+ * limits (see rate-limiter.ts), with retries for what may pass (5xx, 429, network errors) and
+ * typed errors for what will not. Every reply is checked by its endpoint's parser.
+ *
+ * Retries are bounded by time, not by a count: a call keeps trying until it succeeds, its signal
+ * aborts (the gRPC call's deadline or cancellation) or `retryWindowMs` has passed. So a storm
+ * shorter than the caller's patience is invisible to it, whatever its length in attempts; every
+ * attempt still waits for the rate limiter, so retrying never goes over Upbit's limits.
  */
 
 /** Upbit's rate groups as named in `Remaining-Req` (`group=candles`, `group=crix-trades`, ...). */
@@ -54,6 +59,8 @@ export const MAX_CANDLE_COUNT = 200;
 export const MAX_TRADE_COUNT = 500;
 export const MAX_ORDERBOOK_DEPTH = 30;
 export const MAX_DAYS_AGO = 7;
+/** Longer than any 5xx storm or 429 pause Upbit is known for; shorter than a patient client's deadline. */
+export const DEFAULT_RETRY_WINDOW_MS = 30_000;
 
 /**
  * What happened to one request, for metrics: `request` for every request sent (retries
@@ -75,6 +82,8 @@ export interface CallOptions {
   priority: Priority;
   /** Aborts waiting in the queue, the request in flight and any retry backoff. */
   signal?: AbortSignal;
+  /** This call's retry window when it must differ from the client's (`retryWindowMs`). */
+  retryWindowMs?: number;
 }
 
 export interface CandleQuery {
@@ -109,7 +118,12 @@ export interface UpbitRestClientOptions {
   limiter?: RateLimiter;
   /** Options of the limiter built when `limiter` is not given. Default Upbit's limits (10/s per group). */
   rateLimit?: RateLimiterOptions;
-  /** Retries after a 5xx, 429 or network error (so at most maxRetries + 1 requests per call). Default 3. */
+  /**
+   * How long a call keeps retrying after a 5xx, 429 or network error, from its first attempt: no
+   * retry is started that could not begin inside it. Default 30,000 ms (DEFAULT_RETRY_WINDOW_MS).
+   */
+  retryWindowMs?: number;
+  /** At most this many retries per call besides the window (so maxRetries + 1 requests). Default unbounded. */
   maxRetries?: number;
   /** First retry delay after a 5xx or network error; doubles per retry, with jitter. Default 250 ms. */
   retryBaseDelayMs?: number;
@@ -201,6 +215,7 @@ export class UpbitRestClient {
   private readonly pool: Pool;
   private readonly basePath: string;
   private readonly maxRetries: number;
+  private readonly retryWindowMs: number;
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
   private readonly requestTimeoutMs: number;
@@ -222,14 +237,18 @@ export class UpbitRestClient {
     this.random = options.random ?? Math.random;
     this.ownsLimiter = options.limiter === undefined;
     this.limiter = options.limiter ?? new RateLimiter({ now: this.now, schedule: this.schedule, random: this.random, ...options.rateLimit });
-    this.maxRetries = options.maxRetries ?? 3;
+    this.maxRetries = options.maxRetries ?? Number.POSITIVE_INFINITY;
+    this.retryWindowMs = options.retryWindowMs ?? DEFAULT_RETRY_WINDOW_MS;
     this.retryBaseDelayMs = options.retryBaseDelayMs ?? 250;
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 4_000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
     this.maxBodyBytes = options.maxBodyBytes ?? 32 * 1024 * 1024;
     this.log = options.logger ?? silentLogger;
     if (options.onEvent !== undefined) this.listeners.add(options.onEvent);
-    if (!Number.isInteger(this.maxRetries) || this.maxRetries < 0) throw new RangeError("maxRetries must be an integer >= 0");
+    if (!(Number.isInteger(this.maxRetries) || this.maxRetries === Number.POSITIVE_INFINITY) || this.maxRetries < 0) {
+      throw new RangeError("maxRetries must be an integer >= 0");
+    }
+    if (!(this.retryWindowMs >= 0)) throw new RangeError("retryWindowMs must be >= 0");
     this.pool = new Pool(base.origin, {
       connections: options.connections ?? 16,
       pipelining: 1,
@@ -312,7 +331,6 @@ export class UpbitRestClient {
     return this.call(spec, options, (text) => parseTrades(text, spec.endpoint));
   }
 
-  /** Fails waiting and in-flight calls and closes the connections. */
   /** Requests sent to Upbit since this client was made, retries included. */
   get requestsSent(): number {
     return this.sent;
@@ -324,6 +342,7 @@ export class UpbitRestClient {
     return () => this.listeners.delete(listener);
   }
 
+  /** Fails waiting and in-flight calls and closes the connections. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -334,6 +353,9 @@ export class UpbitRestClient {
   private async call<T>(spec: CallSpec, options: CallOptions, parse: (text: string) => T): Promise<T> {
     const { priority, signal } = options;
     let attempts = 0;
+    const retryUntil = this.now() + (options.retryWindowMs ?? this.retryWindowMs);
+    /** Whether another attempt may start after waiting `waitMs`. */
+    const mayRetry = (waitMs: number) => attempts <= this.maxRetries && this.now() + waitMs <= retryUntil;
     for (;;) {
       if (signal?.aborted) throw new UpstreamAbortError(signal.reason);
       if (this.closed) throw new UpstreamUnavailableError(spec.endpoint, "client closed", attempts);
@@ -358,12 +380,13 @@ export class UpbitRestClient {
         if (isUpstreamProtocolError(e)) throw e;
         const code = errorCode(e);
         const problem = `${code ?? (e instanceof Error ? e.name : "error")}: ${e instanceof Error ? e.message : String(e)}`;
-        if (code === undefined || !RETRYABLE_CODES.has(code) || attempts > this.maxRetries) {
+        const delayMs = this.backoffMs(attempts);
+        if (code === undefined || !RETRYABLE_CODES.has(code) || !mayRetry(delayMs)) {
           throw new UpstreamUnavailableError(spec.endpoint, problem, attempts, undefined, { cause: e });
         }
         this.log.warn("upbit request failed; retrying", { endpoint: spec.endpoint, attempts, problem });
         this.tell(spec, "retry");
-        await this.backoff(attempts, signal);
+        await this.sleep(delayMs, signal);
         continue;
       }
 
@@ -373,7 +396,7 @@ export class UpbitRestClient {
         const pausedUntil = this.limiter.onRateLimited(permit);
         this.tell(spec, "429");
         this.log.warn("upbit rate limited (429); group paused", { endpoint: spec.endpoint, group: spec.group, attempts, pausedUntil });
-        if (attempts > this.maxRetries) throw new UpstreamRateLimitedError(spec.endpoint, parseUpbitError(reply.text), attempts);
+        if (!mayRetry(pausedUntil - this.now())) throw new UpstreamRateLimitedError(spec.endpoint, parseUpbitError(reply.text), attempts);
         this.tell(spec, "retry");
         continue; // the limiter holds the retry until the group's pause ends
       }
@@ -390,12 +413,13 @@ export class UpbitRestClient {
       const upbitError = parseUpbitError(reply.text);
       if (status >= 500) {
         this.tell(spec, "error");
-        if (attempts > this.maxRetries) {
+        const delayMs = this.backoffMs(attempts);
+        if (!mayRetry(delayMs)) {
           throw new UpstreamUnavailableError(spec.endpoint, `HTTP ${status}${describeUpbitError(upbitError)}`, attempts, status);
         }
         this.log.warn("upbit server error; retrying", { endpoint: spec.endpoint, status, attempts });
         this.tell(spec, "retry");
-        await this.backoff(attempts, signal);
+        await this.sleep(delayMs, signal);
         continue;
       }
       // Quotation errors carry the status as a number; an unknown route says "not_found" instead.
@@ -450,9 +474,12 @@ export class UpbitRestClient {
   }
 
   /** Exponential delay with equal jitter: half fixed, half random. */
-  private backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  private backoffMs(attempt: number): number {
     const delay = Math.min(this.retryMaxDelayMs, this.retryBaseDelayMs * 2 ** Math.min(30, attempt - 1));
-    const ms = delay / 2 + (delay / 2) * this.random();
+    return delay / 2 + (delay / 2) * this.random();
+  }
+
+  private sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(new UpstreamAbortError(signal.reason));
