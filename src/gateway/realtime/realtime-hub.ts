@@ -157,6 +157,9 @@ export class RealtimeHub {
   private readonly subscribers = new Set<Subscriber>();
   /** When each auto-subscribed value was last put to the cache. */
   private readonly cachedAtMs = new Map<string, number>();
+  /** When each topic last had a frame, new or a resent equal snapshot. */
+  private readonly confirmedAtMs = new Map<string, number>();
+  private lastDisconnectAtMs = Number.NEGATIVE_INFINITY;
   private readonly closer = new AbortController();
   private readonly counters = { updates: 0, disconnects: 0, reconnects: 0 };
   private lastFrameAtMs = Number.NEGATIVE_INFINITY;
@@ -185,6 +188,7 @@ export class RealtimeHub {
         // Nobody keeps it current any more: a later subscriber must not take it for the latest.
         this.latestByTopic.delete(key);
         this.cachedAtMs.delete(key);
+        this.confirmedAtMs.delete(key);
       },
     });
     this.client.on("ticker", (t) => this.receive("ticker", t.market, tickerToProto(t), t.streamType === "SNAPSHOT"));
@@ -197,7 +201,10 @@ export class RealtimeHub {
       const type = c.type as RealtimeType;
       if (isCandleType(type)) this.receive(type, c.market, c, c.streamType === "SNAPSHOT");
     });
-    this.client.on("disconnect", () => this.counters.disconnects++);
+    this.client.on("disconnect", () => {
+      this.counters.disconnects++;
+      this.lastDisconnectAtMs = this.now();
+    });
     this.client.on("reconnect", () => this.counters.reconnects++);
   }
 
@@ -238,6 +245,21 @@ export class RealtimeHub {
   /** The latest value the hub holds for (type, market), if it is subscribed and one arrived. */
   latest<T extends RealtimeType>(type: T, market: string): RealtimeUpdate<T> | undefined {
     return this.latestByTopic.get(topicKey(type, market)) as RealtimeUpdate<T> | undefined;
+  }
+
+  /**
+   * The latest ticker or book of a subscribed market and since when it is known current: while
+   * the feed is open and alive and the value was confirmed on the current connection, now (Upbit
+   * sends every change, so silence means none); otherwise when it last arrived. Lets unary reads
+   * of streamed markets skip the daemon's cache.
+   */
+  currentValue<T extends "ticker" | "orderbook">(type: T, market: string): { value: RealtimeValue<T>; asOfMs: number } | undefined {
+    const key = topicKey(type, market);
+    const latest = this.latestByTopic.get(key) as RealtimeUpdate<T> | undefined;
+    if (latest === undefined) return undefined;
+    const nowMs = this.now();
+    const current = this.feedAlive(nowMs) && (this.confirmedAtMs.get(key) ?? Number.NEGATIVE_INFINITY) > this.lastDisconnectAtMs;
+    return { value: latest.value, asOfMs: current ? nowMs : latest.receivedAtMs };
   }
 
   /** Upstream connection events; returns the remover. */
@@ -301,6 +323,7 @@ export class RealtimeHub {
     this.cache.clear();
     this.listeners.clear();
     this.latestByTopic.clear();
+    this.confirmedAtMs.clear();
     this.closing = this.client.close();
     return this.closing;
   }
@@ -320,6 +343,7 @@ export class RealtimeHub {
     const key = topicKey(type, market);
     // Data for a topic already dropped (the unsubscription was still in flight).
     if (!this.topics.has(type, market)) return;
+    this.confirmedAtMs.set(key, nowMs);
     const previous = this.latestByTopic.get(key);
     if (upstreamSnapshot && previous !== undefined && sameState(type, previous.value, value)) return;
     const update: RealtimeUpdate<T> = { type, market, value, upstreamSnapshot, receivedAtMs: nowMs };
@@ -357,7 +381,7 @@ export class RealtimeHub {
   /** Re-puts auto-subscribed values not put lately, while the feed shows it is alive. */
   private refreshAutoTopics(): void {
     const nowMs = this.now();
-    if (this.client.state() !== "open" || nowMs - this.lastFrameAtMs > this.tuning.feedAliveMs) return;
+    if (!this.feedAlive(nowMs)) return;
     for (const { type, market } of this.topics.autoTopics()) {
       const key = topicKey(type, market);
       const latest = this.latestByTopic.get(key);
@@ -366,6 +390,10 @@ export class RealtimeHub {
       if (type === "ticker") this.cache.offerTicker(latest.value as Ticker);
       else if (type === "orderbook") this.cache.offerOrderbook(latest.value as Orderbook);
     }
+  }
+
+  private feedAlive(nowMs: number): boolean {
+    return this.client.state() === "open" && nowMs - this.lastFrameAtMs <= this.tuning.feedAliveMs;
   }
 
   private ensureFlushTimer(): void {

@@ -14,7 +14,7 @@ import { MAX_ORDERBOOK_DEPTH } from "../upstream/upbit-rest-client.js";
 import { ORDERBOOK_PATH } from "../upstream/upbit-rest-parsers.js";
 import { coversDepth, orderbookDepth, toDepth } from "./orderbook-depth.js";
 import { orderbookToProto } from "./proto-conversions.js";
-import { type CachedValue, realtimeFirst, type SnapshotSource } from "./realtime-first.js";
+import { type CachedValue, realtimeFirst, type SnapshotSource, storedAs } from "./realtime-first.js";
 import { resolveMarkets } from "./requested-markets.js";
 import { isFresh, maxStalenessMs } from "./staleness.js";
 
@@ -36,6 +36,7 @@ function orderbookSource(deps: GatewayDeps, priority: Priority, depth: number, m
   return {
     kind: "orderbook",
     endpoint: ORDERBOOK_PATH,
+    readLocal: (code) => storedAs(deps.hub.currentValue("orderbook", code)),
     readCache: async (codes, signal) => {
       const res = await deps.store.getRealtime({ orderbookMarkets: [...codes] }, { signal });
       const found = new Map<string, CachedValue<Orderbook>>();

@@ -7,7 +7,7 @@ import { MetaRecorder } from "../response-meta.js";
 import type { Priority } from "../upstream/rate-limiter.js";
 import { TICKER_PATH } from "../upstream/upbit-rest-parsers.js";
 import { tickerToProto } from "./proto-conversions.js";
-import { type CachedValue, realtimeFirst, type SnapshotSource } from "./realtime-first.js";
+import { type CachedValue, realtimeFirst, type SnapshotSource, storedAs } from "./realtime-first.js";
 import { resolveMarkets } from "./requested-markets.js";
 import { isFresh, maxStalenessMs } from "./staleness.js";
 
@@ -27,6 +27,7 @@ function tickerSource(deps: GatewayDeps, priority: Priority, maxAgeMs: number): 
   return {
     kind: "ticker",
     endpoint: TICKER_PATH,
+    readLocal: (code) => storedAs(deps.hub.currentValue("ticker", code)),
     readCache: async (codes, signal) => {
       const res = await deps.store.getRealtime({ tickerMarkets: [...codes] }, { signal });
       const found = new Map<string, CachedValue<Ticker>>();

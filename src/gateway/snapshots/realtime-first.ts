@@ -17,6 +17,8 @@ export interface SnapshotSource<T> {
   readonly kind: string;
   /** The REST path the fetches use, named when Upbit's answer lacks a market. */
   readonly endpoint: string;
+  /** The gateway's own current value (a streamed market), checked before the daemon's cache. */
+  readLocal(code: string): CachedValue<T> | undefined;
   /** What the cache holds for these markets; absent = nothing. May throw StoreUnavailableError. */
   readCache(codes: readonly string[], signal: AbortSignal): Promise<ReadonlyMap<string, CachedValue<T>>>;
   /** Whether a cached value answers this request (fresh enough for it, deep enough, ...). */
@@ -29,8 +31,9 @@ export interface SnapshotSource<T> {
 }
 
 /**
- * The value of each market in `codes` (distinct, checked), in that order: from the realtime
- * cache where it holds a usable value, the rest from Upbit in split calls run in parallel.
+ * The value of each market in `codes` (distinct, checked), in that order: from the realtime hub
+ * or else the daemon's realtime cache where they hold a usable value (the daemon is not asked
+ * when the hub answers everything), the rest from Upbit in split calls run in parallel.
  * Fetched values are written back to the cache behind the answer: the answer never waits for
  * that write, and a failed write only costs a log line. When the daemon is down everything comes
  * from Upbit. `meta` learns which sources answered and the calls made.
@@ -42,9 +45,14 @@ export async function realtimeFirst<T>(
   meta: MetaRecorder,
   log: Logger,
 ): Promise<T[]> {
-  const cached = await readCacheOrNothing(codes, source, signal, log);
   const fromCache = new Map<string, T>();
   for (const code of codes) {
+    const entry = source.readLocal(code);
+    if (entry !== undefined && source.usable(entry)) fromCache.set(code, entry.value);
+  }
+  const notLocal = fromCache.size === 0 ? codes : codes.filter((c) => !fromCache.has(c));
+  const cached = notLocal.length === 0 ? new Map<string, CachedValue<T>>() : await readCacheOrNothing(notLocal, source, signal, log);
+  for (const code of notLocal) {
     const entry = cached.get(code);
     if (entry !== undefined && source.usable(entry)) fromCache.set(code, entry.value);
   }
@@ -89,4 +97,9 @@ function writeBehind<T>(values: readonly T[], source: SnapshotSource<T>, log: Lo
   source.writeCache(values).catch((e: unknown) => {
     log.warn("realtime cache write failed", { kind: source.kind, values: values.length, error: e instanceof Error ? e.message : String(e) });
   });
+}
+
+/** The hub's current value in the cache's terms. */
+export function storedAs<T>(current: { value: T; asOfMs: number } | undefined): CachedValue<T> | undefined {
+  return current === undefined ? undefined : { value: current.value, storedAtMs: current.asOfMs };
 }

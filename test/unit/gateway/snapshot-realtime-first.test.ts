@@ -11,20 +11,26 @@ import { silentLogger } from "../../../src/shared/logger.js";
 /** A snapshot value: the market and where it came from. */
 interface Snap {
   market: string;
-  from: "cache" | "upstream";
+  from: "hub" | "cache" | "upstream";
 }
 
 const NOW = 1_000_000;
 const MAX_AGE = 1_000;
 
-/** A source over an in-memory cache (market -> storedAtMs) that records what it was asked. */
-function fakeSource(cache: Record<string, number>, overrides: Partial<SnapshotSource<Snap>> = {}) {
+/**
+ * A source over an in-memory cache (market -> storedAtMs) and hub (the same), recording what the
+ * cache and upstream were asked.
+ */
+function fakeSource(cache: Record<string, number>, overrides: Partial<SnapshotSource<Snap>> = {}, hub: Record<string, number> = {}) {
   const fetched: string[][] = [];
   const written: Snap[][] = [];
+  const cacheReads: string[][] = [];
   const source: SnapshotSource<Snap> = {
     kind: "test",
     endpoint: "/v1/test",
+    readLocal: (code) => (hub[code] === undefined ? undefined : { value: { market: code, from: "hub" }, storedAtMs: hub[code] }),
     readCache: async (codes) => {
+      cacheReads.push([...codes]);
       const found = new Map<string, CachedValue<Snap>>();
       for (const c of codes) if (cache[c] !== undefined) found.set(c, { value: { market: c, from: "cache" }, storedAtMs: cache[c] });
       return found;
@@ -39,7 +45,7 @@ function fakeSource(cache: Record<string, number>, overrides: Partial<SnapshotSo
     marketOf: (s) => s.market,
     ...overrides,
   };
-  return { source, fetched, written };
+  return { source, fetched, written, cacheReads };
 }
 
 const run = (codes: readonly string[], source: SnapshotSource<Snap>, meta = new MetaRecorder("CRITICAL")) =>
@@ -56,6 +62,23 @@ describe("realtimeFirst", () => {
     ]);
     expect(fetched).toEqual([]);
     expect(meta.build()).toMatchObject({ source: Source.REALTIME_CACHE, upstreamCalls: 0, splits: 0 });
+  });
+
+  it("asks the daemon's cache nothing when the hub holds every value fresh enough", async () => {
+    const { source, fetched, cacheReads } = fakeSource({ "KRW-BTC": NOW }, {}, { "KRW-BTC": NOW, "KRW-ETH": NOW - 5 });
+    const meta = new MetaRecorder("CRITICAL");
+    expect((await run(["KRW-ETH", "KRW-BTC"], source, meta)).map((v) => `${v.market}:${v.from}`)).toEqual(["KRW-ETH:hub", "KRW-BTC:hub"]);
+    expect(cacheReads).toEqual([]);
+    expect(fetched).toEqual([]);
+    expect(meta.build()).toMatchObject({ source: Source.REALTIME_CACHE, upstreamCalls: 0 });
+  });
+
+  it("asks the daemon's cache only for what the hub lacks or holds too old, then upstream for the rest", async () => {
+    const { source, fetched, cacheReads } = fakeSource({ "KRW-ETH": NOW - 10, "KRW-XRP": NOW - MAX_AGE - 1 }, {}, { "KRW-BTC": NOW, "KRW-ETH": NOW - MAX_AGE - 1 });
+    const values = await run(["KRW-XRP", "KRW-BTC", "KRW-ETH"], source);
+    expect(values.map((v) => `${v.market}:${v.from}`)).toEqual(["KRW-XRP:upstream", "KRW-BTC:hub", "KRW-ETH:cache"]);
+    expect(cacheReads).toEqual([["KRW-XRP", "KRW-ETH"]]);
+    expect(fetched).toEqual([["KRW-XRP"]]);
   });
 
   it("fetches only the stale and absent markets, answers in request order and writes them back", async () => {

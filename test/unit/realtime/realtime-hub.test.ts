@@ -136,6 +136,27 @@ describe("RealtimeHub", () => {
     expect(hub.latest("ticker", "KRW-ETH")).toBeUndefined();
   });
 
+  it("knows a streamed value current while the feed is alive, and only as of its arrival after a silence or a reconnect", async () => {
+    hub.subscribe({ type: "ticker", markets: ["KRW-BTC", "KRW-ETH"], priority: "NORMAL", onUpdate: () => {} });
+    expect(hub.currentValue("ticker", "KRW-BTC")).toBeUndefined();
+    const t0 = Date.now();
+    ws.emit("ticker", ticker("KRW-BTC", 1_000, "SNAPSHOT"));
+    await vi.advanceTimersByTimeAsync(1_500);
+    // Other markets' frames keep the feed alive: an unchanged BTC is still current now.
+    ws.emit("ticker", ticker("KRW-ETH", 1_000));
+    expect(hub.currentValue("ticker", "KRW-BTC")).toMatchObject({ asOfMs: t0 + 1_500, value: { tradeTimeMs: 1_000n } });
+    // Silence longer than the feed's alive window: only as of its arrival.
+    await vi.advanceTimersByTimeAsync(2_001);
+    expect(hub.currentValue("ticker", "KRW-BTC")?.asOfMs).toBe(t0);
+    // A reconnect: BTC is current again only once a frame of it (here a resent equal snapshot) came after it.
+    ws.emit("disconnect", { atMs: Date.now(), lastFrameAtMs: Date.now(), code: 1006, reason: "" });
+    ws.emit("ticker", ticker("KRW-ETH", 2_000, "SNAPSHOT"));
+    expect(hub.currentValue("ticker", "KRW-BTC")?.asOfMs).toBe(t0);
+    await vi.advanceTimersByTimeAsync(10);
+    ws.emit("ticker", ticker("KRW-BTC", 1_000, "SNAPSHOT"));
+    expect(hub.currentValue("ticker", "KRW-BTC")).toMatchObject({ asOfMs: Date.now(), value: { tradeTimeMs: 1_000n } });
+  });
+
   it("isolates a listener that throws", () => {
     const seen: number[] = [];
     hub.subscribe({ type: "ticker", markets: ["KRW-BTC"], priority: "CRITICAL", onUpdate: () => { throw new Error("bug"); } });
