@@ -9,6 +9,7 @@ import { InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { UndecodableRequest } from "./service-definition.js";
 import { toServiceError } from "./status-mapping.js";
+import { SETTLED } from "../until-aborted.js";
 
 /** What a handler knows of its call besides the request. */
 export interface CallContext {
@@ -107,7 +108,7 @@ export function serverStream<Req, Res>(
     const { ctx, release } = contextOf(call as ServerWritableStream<unknown, unknown>, shutdown, STREAM_DEADLINE_GRACE_MS);
     const send: Send<Res> = (message) => {
       if (ctx.signal.aborted) return Promise.reject(new CancelledError());
-      if (call.write(message)) return Promise.resolve();
+      if (call.write(message)) return SETTLED;
       return new Promise((resolve, reject) => {
         const onDrain = () => {
           ctx.signal.removeEventListener("abort", onAbort);
