@@ -25,7 +25,7 @@ import { AMOUNT_FRACTION_DIGITS } from "../../src/upbit-sim/upbit-json.js";
 import { type Front, startFront } from "../support/gateway-front.js";
 import { type Stack, startStack } from "../support/gateway-stack.js";
 
-/** Longest a stream test may take: two 1-minute buckets must close, in real time. */
+/** Longest a stream test may take: the live-only test waits for a 1-minute bucket to close, in real time. */
 const LIVE_TEST_MS = 240_000;
 /** Longest a wait for a state may take before the test fails instead of hanging. */
 const WAIT_LIMIT_MS = 150_000;
@@ -110,9 +110,10 @@ describe("StreamCandles against the simulator", () => {
       "sends stored history, the backfill marker, then live candles, with no gap and no duplicate at the handover",
       async () => {
         const market = "KRW-XRP";
-        const since = Date.now() - 30 * MINUTE_MS;
+        // 1-second buckets: the handover is exercised in seconds, not minutes.
+        const since = Date.now() - 5 * MINUTE_MS;
         const abort = new AbortController();
-        const stream = front.client.streamCandles({ market, timeframe: Timeframe.MINUTE_1, sinceMs: BigInt(since), priority: Priority.HIGH }, { signal: abort.signal });
+        const stream = front.client.streamCandles({ market, timeframe: Timeframe.SECOND_1, sinceMs: BigInt(since), priority: Priority.HIGH }, { signal: abort.signal });
         let endMs: number | undefined;
         const messages = await readUntil(stream, abort, (seen) => {
           const last = seen.at(-1)!;
@@ -144,9 +145,9 @@ describe("StreamCandles against the simulator", () => {
         const closed = candlesOf(messages).filter((c) => c.closed);
         const times = closed.map((c) => Number(c.timeMs));
         expect(new Set(times).size, "no bucket twice").toBe(times.length);
-        const lastClosedEnd = Math.max(...times) + MINUTE_MS;
-        const first = bucketCeil("1m", since);
-        expect(mismatches(closed.map(row), simRows(stack, market, "1m", first, lastClosedEnd))).toEqual([]);
+        const lastClosedEnd = Math.max(...times) + SECOND_MS;
+        const first = bucketCeil("1s", since);
+        expect(mismatches(closed.map(row), simRows(stack, market, "1s", first, lastClosedEnd))).toEqual([]);
       },
       LIVE_TEST_MS,
     );
@@ -179,10 +180,10 @@ describe("StreamCandles against the simulator", () => {
         const market = "KRW-ICP";
         const writes: LiveWrite[] = [];
         const stopWatching = candleTopicsFor(front.deps).onLiveWritten((w) => {
-          if (w.market === market && w.timeframe === "1m" && w.candles > 0) writes.push(w);
+          if (w.market === market && w.timeframe === "1s" && w.candles > 0) writes.push(w);
         });
         const abort = new AbortController();
-        const stream = front.client.streamCandles({ market, timeframe: Timeframe.MINUTE_1 }, { signal: abort.signal });
+        const stream = front.client.streamCandles({ market, timeframe: Timeframe.SECOND_1 }, { signal: abort.signal });
         const reading = errorOf(stream);
         try {
           await vi.waitFor(() => expect(writes.length).toBeGreaterThan(0), { timeout: WAIT_LIMIT_MS, interval: 100 });
@@ -195,7 +196,7 @@ describe("StreamCandles against the simulator", () => {
 
         const store = createGrpcClient(StorageService, stack.daemon.address);
         try {
-          const { missing, covered } = await store.getMissing({ market, timeframe: Timeframe.MINUTE_1, startMs: BigInt(verified.start), endMs: BigInt(verified.end) });
+          const { missing, covered } = await store.getMissing({ market, timeframe: Timeframe.SECOND_1, startMs: BigInt(verified.start), endMs: BigInt(verified.end) });
           expect(missing).toEqual([]);
           expect(covered.some((i) => Number(i.startMs) <= verified.start && Number(i.endMs) >= verified.end)).toBe(true);
         } finally {
@@ -203,10 +204,10 @@ describe("StreamCandles against the simulator", () => {
         }
 
         // The stack's own gateway: same store; the front's generic service definition cannot encode GetCandles answers.
-        const answer = await stack.client.getCandles({ market, timeframe: Timeframe.MINUTE_1, startMs: BigInt(verified.start), endMs: BigInt(verified.end) });
+        const answer = await stack.client.getCandles({ market, timeframe: Timeframe.SECOND_1, startMs: BigInt(verified.start), endMs: BigInt(verified.end) });
         expect(answer.meta!.upstreamCalls).toBe(0);
         expect(answer.meta!.source).toBe(Source.STORE);
-        expect(mismatches(answer.candles.map(row), simRows(stack, market, "1m", verified.start, verified.end))).toEqual([]);
+        expect(mismatches(answer.candles.map(row), simRows(stack, market, "1s", verified.start, verified.end))).toEqual([]);
       },
       LIVE_TEST_MS,
     );

@@ -14,10 +14,15 @@ import type { Logger } from "../../shared/logger.js";
 import type { Timeframe } from "../../shared/timeframe.js";
 import type { StoreClient } from "../store-client.js";
 import type { UpbitCandleUpdate } from "../upstream/upbit-types.js";
+import { DEFAULT_DEAD_AFTER_MS } from "../upstream/upbit-websocket-client.js";
 import { restSpelling } from "./candle-range-reader.js";
 
-/** Longer than the WebSocket client's default dead detection (60 s of silence) plus its timer slack. */
-export const DEFAULT_TIME_CLOSED_HOLD_MS = 65_000;
+/**
+ * Longer than the WebSocket client's dead detection (DEFAULT_DEAD_AFTER_MS of silence) plus its
+ * timer slack: a segment closed by time is written only once a silent connection would have been
+ * reported. Its due time comes later than the dead timer's, so a late event loop fires them in order.
+ */
+export const DEFAULT_TIME_CLOSED_HOLD_MS = DEFAULT_DEAD_AFTER_MS + 5_000;
 
 /** What one write put into the store (tests, diagnostics). */
 export interface LiveWrite {
