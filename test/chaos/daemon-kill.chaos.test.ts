@@ -10,7 +10,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   GapReason,
   type GetCandlesResponse,
@@ -20,11 +20,11 @@ import {
   type StreamTickersResponse,
   Timeframe,
 } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import { MINUTE_MS } from "../../src/shared/time.js";
-import type { SyntheticExchange } from "../../src/upbit-sim/exchange-model.js";
-import { type GatewayProcess, removeDataDir, type SimProcess, startGatewayProcess, startSimulatorProcess } from "./support/chaos-processes.js";
+import { DAY_MS, MINUTE_MS } from "../../src/shared/time.js";
+import { useChaosStack } from "./support/chaos-stack.js";
+import { type GatewayProcess } from "./support/chaos-processes.js";
 import { codeName, codeOf, deadlineIn, repeatUntil, report, Tally, watchStream } from "./support/load.js";
-import { candleDifference, candleValues, expectedCandles, referenceExchange, tickerIsReal } from "./support/reference-exchange.js";
+import { candleDifference, candleValues, expectedCandles, tickerIsReal } from "./support/reference-exchange.js";
 import { auditStore, describeAudit } from "./support/store-audit.js";
 
 /** How long the load and the kills go on, as the issue asks. */
@@ -42,24 +42,8 @@ const CANDLES_DEADLINE_MS = 30_000;
 const TICKER_MARKETS = ["KRW-BTC", "KRW-XRP", "KRW-ETH"];
 /** The gateway fetches candles on a grid of 200-bucket cells: one cell is one upstream call. */
 const CELL_MS = 200 * MINUTE_MS;
-const DAY_MS = 86_400_000;
 
-let sim: SimProcess | undefined;
-let gateway: GatewayProcess | undefined;
-let exchange: SyntheticExchange;
-
-beforeAll(async () => {
-  const startedAt = Date.now();
-  sim = await startSimulatorProcess();
-  exchange = referenceExchange(sim, startedAt);
-  gateway = await startGatewayProcess(sim);
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  if (gateway) removeDataDir(gateway.dataDir);
-  await sim?.stop();
-});
+const stack = useChaosStack();
 
 /** The supervisor's line saying a daemon other than `notPid` listens. */
 function daemonListening(gw: GatewayProcess, notPid: number | undefined) {
@@ -73,7 +57,7 @@ function daemonListening(gw: GatewayProcess, notPid: number | undefined) {
 it(
   "kill -9 of the daemon every few seconds under mixed load: no CRITICAL call fails, others are right or UNAVAILABLE, the store stays consistent, caching comes back",
   async () => {
-    const gw = gateway!;
+    const gw = stack.gateway;
     const { client, storage } = gw;
     const tally = new Tally();
     /** Candle answers served from upstream because the daemon was down (a STORE_UNAVAILABLE gap). */
@@ -82,7 +66,7 @@ it(
     let tickersFromUpstream = 0;
     const now = Date.now();
     // Six liquid KRW markets for candles: their windows are never empty.
-    const candleMarkets = [...exchange.markets]
+    const candleMarkets = [...stack.exchange.markets]
       .filter((m) => m.quote === "KRW" && !TICKER_MARKETS.includes(m.code))
       .sort((a, b) => b.tradesPerMinute - a.tradesPerMinute)
       .slice(0, 6)
@@ -106,7 +90,7 @@ it(
     const judgeCandles = async (kind: string, r: { market: string; start: number; end: number }): Promise<GetCandlesResponse | undefined> => {
       try {
         const answer = await getCandles(r);
-        const difference = candleDifference(candleValues(answer.candles), expectedCandles(exchange, r.market, "1m", r.start, r.end));
+        const difference = candleDifference(candleValues(answer.candles), expectedCandles(stack.exchange, r.market, "1m", r.start, r.end));
         tally.add(kind, difference === undefined ? "ok" : "wrong", difference && `${r.market} ${new Date(r.start).toISOString()}: ${difference}`);
         if (answer.meta?.gaps.some((g) => g.reason === GapReason.STORE_UNAVAILABLE)) servedWithoutStore++;
         return answer;
@@ -120,7 +104,7 @@ it(
     // Stored ranges first, with the daemon up: they are what "stored" means below.
     for (const r of warm) {
       const answer = await getCandles(r);
-      expect(candleDifference(candleValues(answer.candles), expectedCandles(exchange, r.market, "1m", r.start, r.end))).toBeUndefined();
+      expect(candleDifference(candleValues(answer.candles), expectedCandles(stack.exchange, r.market, "1m", r.start, r.end))).toBeUndefined();
     }
     const tickers = watchStream<StreamTickersResponse>((signal) => client.streamTickers({ markets: TICKER_MARKETS, priority: Priority.CRITICAL }, { signal }));
     const candleSince = Math.floor((now - 30 * MINUTE_MS) / MINUTE_MS) * MINUTE_MS;
@@ -135,7 +119,7 @@ it(
       try {
         const answer = await client.getTickers({ markets: TICKER_MARKETS, priority: Priority.CRITICAL }, deadlineIn(CRITICAL_DEADLINE_MS));
         const markets = answer.tickers.map((t) => t.market);
-        const right = markets.join() === TICKER_MARKETS.join() && answer.tickers.every((t) => tickerIsReal(exchange, t));
+        const right = markets.join() === TICKER_MARKETS.join() && answer.tickers.every((t) => tickerIsReal(stack.exchange, t));
         tally.add("GetTickers CRITICAL", right ? "ok" : "wrong", right ? undefined : `answered ${markets.join()} ${answer.tickers.map((t) => `${t.tradeTimeMs}@${t.tradePrice}`).join(" ")}`);
         if (answer.meta?.source === Source.UPSTREAM) tickersFromUpstream++;
       } catch (e) {
@@ -202,12 +186,12 @@ it(
     });
     const candleStreamWrong = closedCandles.filter((c) => {
       const t = Number(c.timeMs);
-      return candleDifference(candleValues([c]), expectedCandles(exchange, "KRW-BTC", "1m", t, t + MINUTE_MS)) !== undefined;
+      return candleDifference(candleValues([c]), expectedCandles(stack.exchange, "KRW-BTC", "1m", t, t + MINUTE_MS)) !== undefined;
     }).length;
 
-    const audit = await auditStore(storage, exchange);
-    const traffic = await sim!.traffic();
-    const over = Object.entries(traffic).filter(([, g]) => g.max_per_second > sim!.rateLimit || g.rejected_429 > 0);
+    const audit = await auditStore(storage, stack.exchange);
+    const traffic = await stack.sim.traffic();
+    const over = Object.entries(traffic).filter(([, g]) => g.max_per_second > stack.sim.rateLimit || g.rejected_429 > 0);
 
     const others = ["GetCandles stored", "GetCandles new range", "GetCandles caching probe"];
     const othersOk = others.reduce((n, k) => n + tally.count(k, "ok"), 0);

@@ -13,11 +13,12 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MarketDataService, Priority, Timeframe } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { MINUTE_MS } from "../../src/shared/time.js";
 import { healthCheck, PUBLIC_SERVICE } from "../support/health-client.js";
-import { type GatewayProcess, isAlive, removeDataDir, rssMiB, type SimProcess, startGatewayProcess, startSimulatorProcess } from "./support/chaos-processes.js";
+import { useChaosStack } from "./support/chaos-stack.js";
+import { type GatewayProcess, isAlive, rssMiB } from "./support/chaos-processes.js";
 import { harmlessCandleRequest, type HostileCall, hostileCalls, tickerStreamRequest } from "./support/hostile-requests.js";
 import { connectHeapProbe, inspectorUrl } from "./support/heap-probe.js";
 import { codeName, report, Tally } from "./support/load.js";
@@ -50,20 +51,8 @@ const HEAP_MARGIN_MIB = 8;
 const RSS_MARGIN_MIB = 30;
 const RSS_SETTLE_LIMIT_MS = 30_000;
 
-let sim: SimProcess | undefined;
-let gateway: GatewayProcess | undefined;
-
-beforeAll(async () => {
-  sim = await startSimulatorProcess();
-  // The inspector lets the test force a full GC in the gateway and read its heap (heap-probe.ts).
-  gateway = await startGatewayProcess(sim, { env: { BACKBONE_MAX_REQUEST_BYTES: String(MAX_REQUEST_BYTES), NODE_OPTIONS: "--inspect=127.0.0.1:0" } });
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  if (gateway) removeDataDir(gateway.dataDir);
-  await sim?.stop();
-});
+// The inspector lets the test force a full GC in the gateway and read its heap (heap-probe.ts).
+const stack = useChaosStack({ env: { BACKBONE_MAX_REQUEST_BYTES: String(MAX_REQUEST_BYTES), NODE_OPTIONS: "--inspect=127.0.0.1:0" } });
 
 /** Whether an answer is right for the call; the problem otherwise. */
 function judge(call: HostileCall, code: number, details: string): string | undefined {
@@ -100,7 +89,7 @@ async function runAll(client: RawGrpcClient, calls: readonly HostileCall[], tall
 it(
   "10,000 malformed or hostile requests: each gets the right status, nothing crashes or hangs, the store is unchanged, memory comes back",
   async () => {
-    const gw = gateway!;
+    const gw = stack.gateway;
     const { client, storage } = gw;
     const listed = (await client.listMarkets({})).markets.map((m) => m.market);
     const krw = listed.filter((m) => m.startsWith("KRW-"));
@@ -117,7 +106,7 @@ it(
     const warmUp = hostileCalls(warmUpMix, { listed, nowMs: Date.now(), maxRequestBytes: MAX_REQUEST_BYTES, seed: SEED + 1 });
     await runAll(raw, warmUp, new Tally(), new Map());
 
-    const pids = { gateway: gw.program.pid, daemon: gw.daemonPid()!, sim: sim!.program.pid };
+    const pids = { gateway: gw.program.pid, daemon: gw.daemonPid()!, sim: stack.sim.program.pid };
     const storeBefore = await storeShape(storage);
     const heap = await connectHeapProbe(inspectorUrl(gw.program.stderr.findRaw((line) => inspectorUrl(line) !== undefined) ?? "")!);
     const heapBefore = await heap.heapAfterGcMiB();

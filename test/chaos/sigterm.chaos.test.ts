@@ -8,7 +8,7 @@
  * the same data directory has every candle that was answered in its store.
  */
 import { status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, expect, it } from "vitest";
 import {
   type Candle,
   Priority,
@@ -18,52 +18,39 @@ import {
   type StreamTradesResponse,
   Timeframe,
 } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import { MINUTE_MS } from "../../src/shared/time.js";
-import type { SyntheticExchange } from "../../src/upbit-sim/exchange-model.js";
+import { DAY_MS, MINUTE_MS } from "../../src/shared/time.js";
 import { readAll } from "../support/candles.js";
-import { type Exit, type GatewayProcess, isAlive, removeDataDir, type SimProcess, startGatewayProcess, startSimulatorProcess } from "./support/chaos-processes.js";
+import { useChaosStack } from "./support/chaos-stack.js";
+import { type Exit, type GatewayProcess, isAlive, startGatewayProcess } from "./support/chaos-processes.js";
 import { codeName, codeOf, deadlineIn, repeatUntil, report, Tally, watchStream } from "./support/load.js";
-import { candleDifference, candleValues, expectedCandles, referenceExchange, rowValues, tickerIsReal } from "./support/reference-exchange.js";
+import { candleDifference, candleValues, expectedCandles, rowValues, tickerIsReal } from "./support/reference-exchange.js";
 
 /** The README's promise: calls in flight get 10 s, then the process exits. */
 const EXIT_LIMIT_MS = 10_000;
 /** Upstream replies this slow keep the cold calls in flight when the signal comes. */
 const UPSTREAM_LATENCY_MS = 1_500;
 const CELL_MS = 200 * MINUTE_MS;
-const DAY_MS = 86_400_000;
 /** Cold ranges of 3 cells each: 3 upstream calls per request. */
 const COLD_RANGES = 6;
 const CELLS_PER_RANGE = 3;
 const CALL_DEADLINE_MS = 30_000;
 
-let sim: SimProcess | undefined;
-let gateway: GatewayProcess | undefined;
+const stack = useChaosStack();
 let restarted: GatewayProcess | undefined;
-let exchange: SyntheticExchange;
-
-beforeAll(async () => {
-  const startedAt = Date.now();
-  sim = await startSimulatorProcess();
-  exchange = referenceExchange(sim, startedAt);
-  gateway = await startGatewayProcess(sim);
-});
 
 afterAll(async () => {
   await restarted?.stop();
-  await gateway?.stop();
-  if (gateway) removeDataDir(gateway.dataDir);
-  await sim?.stop();
 });
 
 it(
   "SIGTERM under load: calls in flight finish, streams end UNAVAILABLE, exit 0 within 10 s, nothing answered is lost from the store",
   async () => {
-    const gw = gateway!;
-    const s = sim!;
+    const gw = stack.gateway;
+    const s = stack.sim;
     const { client } = gw;
     const tally = new Tally();
     const krw = (await client.listMarkets({ quoteCurrencies: ["KRW"] })).markets.map((m) => m.market);
-    const candleMarkets = [...exchange.markets]
+    const candleMarkets = [...stack.exchange.markets]
       .filter((m) => m.quote === "KRW")
       .sort((a, b) => b.tradesPerMinute - a.tradesPerMinute)
       .slice(3, 3 + COLD_RANGES)
@@ -97,7 +84,7 @@ it(
       inFlight.push(
         client.getCandles({ market, timeframe: Timeframe.MINUTE_1, startMs: BigInt(start), endMs: BigInt(end), priority: Priority.NORMAL }, deadlineIn(CALL_DEADLINE_MS)).then(
           (answer) => {
-            const difference = candleDifference(candleValues(answer.candles), expectedCandles(exchange, market, "1m", start, end));
+            const difference = candleDifference(candleValues(answer.candles), expectedCandles(stack.exchange, market, "1m", start, end));
             tally.add("GetCandles (cold)", difference === undefined ? "ok" : "wrong", difference);
             if ((answer.meta?.upstreamCalls ?? 0) === 0) tally.add("GetCandles (cold)", "wrong", `${market}: answered without an upstream call, so it was not in flight`);
             answered.push({ market, candles: answer.candles });
@@ -109,7 +96,7 @@ it(
     for (let i = 0; i < 4; i++) {
       inFlight.push(
         client.getTickers({ markets: krw.slice(10 + i * 3, 13 + i * 3), priority: Priority.HIGH, maxStalenessMs: 1 }, deadlineIn(CALL_DEADLINE_MS)).then(
-          (answer) => tally.add("GetTickers", answer.tickers.length === 3 && answer.tickers.every((t) => tickerIsReal(exchange, t)) ? "ok" : "wrong"),
+          (answer) => tally.add("GetTickers", answer.tickers.length === 3 && answer.tickers.every((t) => tickerIsReal(stack.exchange, t)) ? "ok" : "wrong"),
           (e: unknown) => tally.add("GetTickers", codeName(codeOf(e)), String(e)),
         ),
       );

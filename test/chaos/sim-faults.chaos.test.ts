@@ -12,7 +12,7 @@
  */
 import { setTimeout as delay } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   Priority,
   type StreamGap,
@@ -22,11 +22,11 @@ import {
   type Trade,
 } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { DEFAULT_DEAD_AFTER_MS } from "../../src/gateway/upstream/upbit-websocket-client.js";
-import { MINUTE_MS } from "../../src/shared/time.js";
-import type { SyntheticExchange } from "../../src/upbit-sim/exchange-model.js";
-import { type FaultPatch, type GatewayProcess, removeDataDir, type SimProcess, startGatewayProcess, startSimulatorProcess } from "./support/chaos-processes.js";
+import { DAY_MS, MINUTE_MS } from "../../src/shared/time.js";
+import { useChaosStack } from "./support/chaos-stack.js";
+import { type FaultPatch, type SimProcess } from "./support/chaos-processes.js";
 import { codeName, codeOf, deadlineIn, repeatUntil, report, Tally, watchStream } from "./support/load.js";
-import { candleDifference, candleValues, expectedCandles, referenceExchange, tickerIsReal } from "./support/reference-exchange.js";
+import { candleDifference, candleValues, expectedCandles, tickerIsReal } from "./support/reference-exchange.js";
 
 /** The three busiest pairs of the synthetic universe: trades every few seconds. */
 const BUSY = ["KRW-XRP", "KRW-BTC", "KRW-ICP"];
@@ -36,7 +36,6 @@ const PATIENT_DEADLINE_MS = 30_000;
 /** Shorter than one latency spike: such a call may run out of time, and only that is allowed. */
 const IMPATIENT_DEADLINE_MS = 400;
 const CELL_MS = 200 * MINUTE_MS;
-const DAY_MS = 86_400_000;
 /** How long trades may take to reach the stream once the faults are over. */
 const CATCH_UP_MS = 30_000;
 
@@ -72,22 +71,7 @@ const PHASES: Phase[] = [
   { name: "WebSocket stall", ms: STALL_MS + 4_000, on: { wsStall: true }, off: { wsStall: false }, pulse: { everyMs: STALL_MS + 4_000, forMs: STALL_MS } },
 ];
 
-let sim: SimProcess | undefined;
-let gateway: GatewayProcess | undefined;
-let exchange: SyntheticExchange;
-
-beforeAll(async () => {
-  const startedAt = Date.now();
-  sim = await startSimulatorProcess();
-  exchange = referenceExchange(sim, startedAt);
-  gateway = await startGatewayProcess(sim);
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  if (gateway) removeDataDir(gateway.dataDir);
-  await sim?.stop();
-});
+const stack = useChaosStack();
 
 /** Runs the phases in order; resolves with each phase's span and the 429s injected. */
 async function runPhases(s: SimProcess, onPhase: (name: string) => void): Promise<{ spans: { name: string; from: number; to: number }[]; injected429: number }> {
@@ -157,7 +141,7 @@ function judgeTrades(market: string, got: MarketTrades, phaseAt: (ms: number) =>
   }
   const from = Number(live[0]!.tradeTimeMs);
   const to = Number(live.at(-1)!.tradeTimeMs);
-  const made = exchange.trades(market, from, to + 1).filter((t) => t.sequentialId >= live[0]!.sequentialId && t.sequentialId <= live.at(-1)!.sequentialId);
+  const made = stack.exchange.trades(market, from, to + 1).filter((t) => t.sequentialId >= live[0]!.sequentialId && t.sequentialId <= live.at(-1)!.sequentialId);
   const madeIds = new Set(made.map((t) => t.sequentialId));
   const receivedIds = new Set(ids);
   result.invented = live.filter((t) => !madeIds.has(t.sequentialId)).length;
@@ -175,14 +159,14 @@ function judgeTrades(market: string, got: MarketTrades, phaseAt: (ms: number) =>
 it(
   "a minute of 5xx storms, 429 bursts, latency spikes, WebSocket drops and stalls: no visible error when the deadline allows retries, never over the limit, no silent gap",
   async () => {
-    const gw = gateway!;
-    const s = sim!;
+    const gw = stack.gateway;
+    const s = stack.sim;
     const { client } = gw;
     const tally = new Tally();
     await client.listMarkets({});
     await s.reset();
     const baseCell = Math.floor((Date.now() - 3 * DAY_MS) / CELL_MS) * CELL_MS;
-    const candleMarkets = [...exchange.markets]
+    const candleMarkets = [...stack.exchange.markets]
       .filter((m) => m.quote === "KRW" && !BUSY.includes(m.code))
       .sort((a, b) => b.tradesPerMinute - a.tradesPerMinute)
       .slice(0, 8)
@@ -224,7 +208,7 @@ it(
             { market, timeframe: Timeframe.MINUTE_1, startMs: BigInt(start), endMs: BigInt(start + CELL_MS), priority: Priority.NORMAL },
             deadlineIn(PATIENT_DEADLINE_MS),
           );
-          return candleDifference(candleValues(answer.candles), expectedCandles(exchange, market, "1m", start, start + CELL_MS));
+          return candleDifference(candleValues(answer.candles), expectedCandles(stack.exchange, market, "1m", start, start + CELL_MS));
         }),
       ),
       repeatUntil(
@@ -232,7 +216,7 @@ it(
         500,
         patient("GetTickers", async () => {
           const answer = await client.getTickers({ markets: TICKER_MARKETS, priority: Priority.HIGH, maxStalenessMs: 1 }, deadlineIn(PATIENT_DEADLINE_MS));
-          const right = answer.tickers.map((t) => t.market).join() === TICKER_MARKETS.join() && answer.tickers.every((t) => tickerIsReal(exchange, t));
+          const right = answer.tickers.map((t) => t.market).join() === TICKER_MARKETS.join() && answer.tickers.every((t) => tickerIsReal(stack.exchange, t));
           return right ? undefined : `tickers ${answer.tickers.map((t) => `${t.market}@${t.tradeTimeMs}=${t.tradePrice}`).join(" ")}`;
         }),
       ),
@@ -241,7 +225,7 @@ it(
         700,
         patient("GetTrades", async () => {
           const answer = await client.getTrades({ markets: ["KRW-ETH"], count: 20, priority: Priority.NORMAL }, deadlineIn(PATIENT_DEADLINE_MS));
-          const bad = answer.trades.filter((t) => !exchange.trades(t.market, Number(t.tradeTimeMs), Number(t.tradeTimeMs) + 1).some((x) => x.sequentialId === t.sequentialId));
+          const bad = answer.trades.filter((t) => !stack.exchange.trades(t.market, Number(t.tradeTimeMs), Number(t.tradeTimeMs) + 1).some((x) => x.sequentialId === t.sequentialId));
           return answer.trades.length === 20 && bad.length === 0 ? undefined : `${answer.trades.length} trades, ${bad.length} unknown to the simulator`;
         }),
       ),
@@ -249,7 +233,7 @@ it(
         const k = kind("GetTickers CRITICAL impatient");
         try {
           const answer = await client.getTickers({ markets: ["KRW-DOT"], priority: Priority.CRITICAL, maxStalenessMs: 1 }, deadlineIn(IMPATIENT_DEADLINE_MS));
-          tally.add(k, answer.tickers.length === 1 && tickerIsReal(exchange, answer.tickers[0]!) ? "ok" : "wrong");
+          tally.add(k, answer.tickers.length === 1 && tickerIsReal(stack.exchange, answer.tickers[0]!) ? "ok" : "wrong");
         } catch (e) {
           tally.add(k, codeName(codeOf(e)), codeOf(e) === status.DEADLINE_EXCEEDED ? undefined : String(e));
         }
