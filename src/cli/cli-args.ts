@@ -124,6 +124,7 @@ export function programHelp(specs: readonly CommandSpec[]): string {
     ...twoColumns(specs.map((s) => [s.name, s.summary])),
     "",
     "Every command takes --gateway ADDR (default: $BACKBONE_GATEWAY, else 127.0.0.1:50051) and --help.",
+    "A gateway with TLS: BACKBONE_GATEWAY_CA=cert.pem (connect by the host name the certificate names); with API keys: BACKBONE_API_KEY=KEY.",
     "Times are ISO 8601 (2024-01-01, 2024-01-01T09:00:00+09:00, 2024-01-01T00:00:00Z; no offset = UTC) or epoch milliseconds.",
     "Exit status: 0 success, 1 the gateway reported an error or could not be reached, 2 bad usage, 130 interrupted.",
     "",

@@ -9,6 +9,7 @@ import { orderbookCommand } from "./commands/orderbook.js";
 import { statsCommand } from "./commands/stats.js";
 import { tickersCommand } from "./commands/tickers.js";
 import { reportError } from "./error-report.js";
+import { gatewayConnection } from "./gateway-connection.js";
 import { UsageError } from "./usage-error.js";
 
 // The cast forgets each command's own option types, which only its `run` needs.
@@ -53,7 +54,8 @@ export async function runCli(cli: CliEnvironment): Promise<number> {
     connect(option) {
       if (client !== undefined) return client;
       gateway = option?.trim() || defaultGateway(cli.env);
-      client = createGrpcClient(MarketDataService, gateway);
+      const connection = gatewayConnection(cli.env);
+      client = createGrpcClient(MarketDataService, gateway, connection.channelOptions, connection.credentials);
       return client;
     },
     stdout: cli.stdout,

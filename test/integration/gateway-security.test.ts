@@ -14,6 +14,7 @@ import { MarketDataService, Priority, type StreamTickersResponse, Timeframe } fr
 import { loadGatewayConfig } from "../../src/gateway/config.js";
 import { createGateway, type Gateway } from "../../src/gateway/gateway.js";
 import { UpbitRestClient } from "../../src/gateway/upstream/upbit-rest-client.js";
+import { runCli } from "../../src/cli/run-cli.js";
 import { createGrpcClient, type GrpcClient } from "../../src/shared/grpc/client.js";
 import { silentLogger } from "../../src/shared/logger.js";
 import { removeDir, tempDir } from "../support/daemon-process.js";
@@ -40,6 +41,20 @@ function apiKey(key: string, header: "authorization" | "x-api-key" = "authorizat
         next(metadata, listener);
       },
     });
+}
+
+/** `mdb ARGS` in this process with `env`: its exit status and what it printed. */
+async function mdb(env: Record<string, string>, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli({
+    argv,
+    env,
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    signal: new AbortController().signal,
+  });
+  return { code, stdout, stderr };
 }
 
 async function failure(p: Promise<unknown>): Promise<ServiceError> {
@@ -133,6 +148,18 @@ describe("gateway security", () => {
       expect(meta?.priorityCapped).toBe(false);
     });
 
+    it("lets mdb in with BACKBONE_GATEWAY_CA, by the host name the certificate names", async () => {
+      const port = address.split(":").at(-1)!;
+      const caFile = join(dir, "gateway.crt");
+      const ok = await mdb({ BACKBONE_GATEWAY_CA: caFile }, "markets", "--gateway", `localhost:${port}`, "--format", "json");
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('"KRW-BTC"');
+      const missing = await mdb({ BACKBONE_GATEWAY_CA: join(dir, "nope.pem") }, "markets", "--gateway", `localhost:${port}`);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("BACKBONE_GATEWAY_CA: cannot read");
+    });
+
     it("refuses a plaintext client and one that does not trust the certificate", async () => {
       const deadline = () => new Date(Date.now() + WAIT_LIMIT_MS);
       const plain = await failure(client(address).listMarkets({}, { deadline: deadline() }));
@@ -165,6 +192,15 @@ describe("gateway security", () => {
       // GetStats and the streams are behind the key too.
       expect((await failure(client(address).getStats({}))).code).toBe(status.UNAUTHENTICATED);
       expect((await streamFailure(client(address).streamTickers({ markets: ["KRW-BTC"] }))).code).toBe(status.UNAUTHENTICATED);
+    });
+
+    it("lets mdb in with BACKBONE_API_KEY, and shows the gateway's refusal without it", async () => {
+      const ok = await mdb({ BACKBONE_API_KEY: NORMAL_KEY }, "stats", "--gateway", address, "--format", "json");
+      expect(ok.stderr).toBe("");
+      expect(ok.code).toBe(0);
+      const refused = await mdb({}, "stats", "--gateway", address);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("missing API key");
     });
 
     it("keeps health checks open without a key", async () => {
