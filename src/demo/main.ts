@@ -1,6 +1,7 @@
 import { loadGatewayConfig } from "../gateway/config.js";
 import { startDaemonSidecar } from "../gateway/daemon-sidecar.js";
 import { createGateway, type Gateway } from "../gateway/gateway.js";
+import { type Observability, startObservability } from "../gateway/observability/observability.js";
 import { ConfigError } from "../shared/errors.js";
 import { createLogger } from "../shared/logger.js";
 import { onStopSignals } from "../shared/stop-signals.js";
@@ -34,10 +35,12 @@ const sim = createSimulator({ ...DEFAULT_SIMULATOR_CONFIG, port: simPort }, { lo
 let simulatorStarted = false;
 let sidecar: ReturnType<typeof startDaemonSidecar> | undefined;
 let gateway: Gateway | undefined;
+let observability: Observability | undefined;
 
 const signals = onStopSignals(log, {
   force: () => sidecar?.kill(),
   stop: async () => {
+    await observability?.stop();
     await gateway?.stop().catch((e: unknown) => log.error("gateway stop failed", { error: errorText(e) }));
     await sidecar?.stop();
     if (simulatorStarted) await sim.stop();
@@ -75,6 +78,15 @@ async function run(): Promise<void> {
     await sim.stop();
     fail(`the gateway cannot listen on ${config.listen} (${errorText(e)}); pick another with BACKBONE_LISTEN`);
   }
-  process.stdout.write(`${JSON.stringify({ event: "listening", address, storageAddress, simulator: upstream.restUrl })}\n`);
-  process.stdout.write(tryNextText({ gateway: address, storage: storageAddress, dataDir, simulatorRestUrl: upstream.restUrl }));
+  if (config.metricsListen !== undefined) {
+    try {
+      observability = await startObservability({ deps: gateway.deps, metrics: gateway.metrics, eventLoop: gateway.eventLoop, listen: config.metricsListen, log });
+    } catch (e) {
+      // The demo is for looking around: it runs on without its status page rather than not at all.
+      log.warn("no status page: cannot serve metrics", { listen: `${config.metricsListen.host}:${config.metricsListen.port}`, error: errorText(e) });
+    }
+  }
+  const metricsAddress = observability?.address;
+  process.stdout.write(`${JSON.stringify({ event: "listening", address, storageAddress, simulator: upstream.restUrl, metricsAddress })}\n`);
+  process.stdout.write(tryNextText({ gateway: address, storage: storageAddress, dataDir, simulatorRestUrl: upstream.restUrl, metrics: metricsAddress }));
 }

@@ -4,6 +4,8 @@ export interface DemoAddresses {
   storage: string;
   dataDir: string;
   simulatorRestUrl: string;
+  /** Where the status page and /metrics are; undefined when they could not be served. */
+  metrics: string | undefined;
 }
 
 const SERVICE = "backbone.marketdata.v1.MarketDataService";
@@ -16,6 +18,7 @@ export function tryNextText(a: DemoAddresses): string {
     `  gateway (public gRPC API, plaintext)  ${a.gateway}`,
     `  storage daemon                        ${a.storage}   data in ${a.dataDir}`,
     `  Upbit simulator                       ${a.simulatorRestUrl}`,
+    ...(a.metrics === undefined ? [] : [`  status page (and /metrics)            http://${a.metrics}/`]),
     "",
     "Try next (grpcurl finds the API through server reflection; no .proto files needed):",
     `  grpcurl -plaintext ${a.gateway} list`,

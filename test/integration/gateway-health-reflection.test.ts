@@ -162,6 +162,7 @@ describe("npm run demo", () => {
       BACKBONE_STORAGE_LISTEN: "127.0.0.1:0",
       BACKBONE_SIM_PORT: "0",
       BACKBONE_LOG_LEVEL: "info",
+      BACKBONE_METRICS_LISTEN: "127.0.0.1:0",
     };
     delete env.BACKBONE_DATA_DIR; // the demo's default, under its working directory
     delete env.UPBIT_REST_URL;
@@ -185,7 +186,7 @@ describe("npm run demo", () => {
         });
         lines.on("close", () => reject(new Error(`the demo ended before its instructions:\n${stdout}\n${stderr}`)));
       });
-      const listening = JSON.parse(stdout.split("\n")[0]!) as { event: string; address: string; storageAddress: string; simulator: string };
+      const listening = JSON.parse(stdout.split("\n")[0]!) as { event: string; address: string; storageAddress: string; simulator: string; metricsAddress: string };
       expect(listening.event).toBe("listening");
       const { address, simulator } = listening;
       expect(stdout).toContain(`grpcurl -plaintext ${address} list`);
@@ -194,6 +195,11 @@ describe("npm run demo", () => {
         `grpcurl -plaintext -d '{"market":"KRW-BTC","timeframe":"TIMEFRAME_MINUTE_1","count":5}' ${address} ${PUBLIC_SERVICE}/GetCandles`,
       );
       expect(stdout).toContain("README.md");
+      // The status page is part of what a newcomer sees.
+      expect(stdout).toContain(`status page (and /metrics)            http://${listening.metricsAddress}/`);
+      const status = await fetch(`http://${listening.metricsAddress}/status.json`);
+      expect(status.status).toBe(200);
+      expect(await status.json()).toHaveProperty("rateBudget");
 
       expect(await healthCheck(address, "")).toBe("SERVING");
       expect(await listedServices(address, "v1")).toContain(PUBLIC_SERVICE);
