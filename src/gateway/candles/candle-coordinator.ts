@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import { GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandleRow as Row, concatColumns, rowsFromColumns } from "../../shared/candle-columns.js";
+import { type CandleColumns, type CandleRow as Row, columnsFromRows, columnsLength, concatColumns, rowsFromColumns } from "../../shared/candle-columns.js";
 import { containsRange, type Interval, normalize, subtract } from "../../shared/intervals.js";
 import type { Logger } from "../../shared/logger.js";
 import { addBuckets, bucketCeil, bucketStart, DAY_MS, fixedBucketMs } from "../../shared/time.js";
@@ -12,6 +12,7 @@ import { DEFAULT_HOT_CANDLES, HotCandleCache } from "./hot-candle-cache.js";
 import { isStoreUnavailableError, type StoreClient, StoreUnavailableError } from "../store-client.js";
 import type { UpbitRestClient } from "../upstream/upbit-rest-client.js";
 import { type CandleQuery, EARLIEST_TIME_MS } from "./candle-request.js";
+import type { AnswerCandles } from "./candles-response-encoding.js";
 import { type CandleWindow, planWindows } from "./candle-windows.js";
 import { type FetchedWindow, InvalidUpstreamCandlesError, upstreamHistoryStart } from "./upstream-window.js";
 import { type Flight, WindowFetcher } from "./window-fetcher.js";
@@ -95,9 +96,9 @@ export class CandleCoordinator {
   }
 
   /** The answer's candles, ascending, and whether every bucket of its range is verified. */
-  async serve(q: CandleQuery, meta: MetaRecorder, signal: AbortSignal): Promise<{ candles: CandleInit[]; complete: boolean }> {
+  async serve(q: CandleQuery, meta: MetaRecorder, signal: AbortSignal): Promise<{ candles: AnswerCandles; complete: boolean }> {
     const run = new CandleRun(this.deps, this, q, meta, signal);
-    let candles: CandleInit[];
+    let candles: AnswerCandles;
     try {
       candles = await run.execute(false);
     } catch (e) {
@@ -139,30 +140,30 @@ class CandleRun {
     return this.q.timeframe;
   }
 
-  async execute(memoryOnly: boolean): Promise<CandleInit[]> {
+  async execute(memoryOnly: boolean): Promise<AnswerCandles> {
     this.memoryOnly = memoryOnly;
     this.failed.length = 0;
     if (memoryOnly) this.meta.forgetStore();
     const q = this.q;
     const wantsForming = q.includeForming && q.end > this.forming;
     let start: number;
-    let rows: Row[];
+    let columns: CandleColumns;
     if (q.form === "count" && !q.fillGaps) {
-      ({ start, rows } = await this.newest(q.count - (wantsForming ? 1 : 0)));
+      ({ start, columns } = await this.newest(q.count - (wantsForming ? 1 : 0)));
     } else {
       // With gap filling, "the newest n" means the newest n buckets, filled or not.
       start = q.form === "range" ? q.start : Math.max(addBuckets(this.tf, this.closedEnd, -(q.count - (wantsForming ? 1 : 0))), this.earliestBucket());
       await this.cover(start, this.closedEnd);
-      rows = await this.read(start, this.closedEnd);
+      columns = await this.read(start, this.closedEnd);
     }
-    const candles: CandleInit[] = q.fillGaps ? await this.filled(start, rows) : rows.map((r) => this.wire(r, false, true));
+    let candles: AnswerCandles = q.fillGaps ? await this.filled(start, columns) : { columns };
     // The count form's answer ends where its newest closed candle does, unless it asked for the forming one.
     if (q.end > this.forming && (q.form === "range" || wantsForming)) {
       const formingEnd = addBuckets(this.tf, this.forming, 1);
       this.meta.gap({ start: this.forming, end: Math.min(q.end, formingEnd), reason: GapReason.FORMING, detail: "the bucket is still forming" });
       if (wantsForming) {
-        const candle = await this.formingCandle();
-        if (candle) candles.push(candle);
+        const forming = await this.formingCandle();
+        if (forming) candles = { ...candles, forming };
       }
     }
     if (this.memoryOnly) {
@@ -181,18 +182,19 @@ class CandleRun {
   }
 
   /** The `n` newest candles before the closed end, paging further back until found or the market's beginning. */
-  private async newest(n: number): Promise<{ start: number; rows: Row[] }> {
-    if (n <= 0) return { start: this.closedEnd, rows: [] };
+  private async newest(n: number): Promise<{ start: number; columns: CandleColumns }> {
+    if (n <= 0) return { start: this.closedEnd, columns: columnsFromRows([]) };
     const earliest = this.earliestBucket();
     let lo = Math.max(addBuckets(this.tf, this.closedEnd, -n), earliest);
     for (let round = 0; ; round++) {
       await this.cover(lo, this.closedEnd);
-      const rows = await this.latest(lo, this.closedEnd, n);
-      if (rows.length >= n || lo <= earliest || (await this.knownBack(this.epochBucket, lo))) {
-        return { start: rows[0]?.time ?? lo, rows };
+      const columns = await this.latest(lo, this.closedEnd, n);
+      const found = columnsLength(columns);
+      if (found >= n || lo <= earliest || (await this.knownBack(this.epochBucket, lo))) {
+        return { start: found > 0 ? Number(columns.time[0]) : lo, columns };
       }
       // An illiquid market: look further back, more boldly each round.
-      const step = Math.max(n - rows.length, 200) * 2 ** round;
+      const step = Math.max(n - found, 200) * 2 ** round;
       lo = Math.max(addBuckets(this.tf, lo, -step), earliest);
     }
   }
@@ -256,32 +258,32 @@ class CandleRun {
     return [...byTime.values()].sort((a, b) => a.time - b.time);
   }
 
-  private async read(start: number, end: number): Promise<Row[]> {
-    if (end <= start) return [];
-    if (this.memoryOnly) return this.rowsInMemory(start, end);
+  private async read(start: number, end: number): Promise<CandleColumns> {
+    if (end <= start) return columnsFromRows([]);
+    if (this.memoryOnly) return columnsFromRows(this.rowsInMemory(start, end));
     this.meta.servedFromStore();
     const { market } = this.q;
     const remembers = this.coordinator.remembers(this.tf, start);
     const hot = remembers ? this.coordinator.hot.range(market, this.tf, start, end) : undefined;
-    if (hot) return rowsFromColumns(hot);
+    if (hot) return hot;
     const rows = concatColumns(await this.deps.store.read(market, this.tf, start, end, { signal: this.signal }));
     if (this.coordinator.knowsCovered(market, this.tf, start, end)) this.coordinator.hot.put(market, this.tf, start, end, rows);
-    return rowsFromColumns(rows);
+    return rows;
   }
 
-  private async latest(start: number, end: number, n: number): Promise<Row[]> {
-    if (end <= start) return [];
-    if (this.memoryOnly) return this.rowsInMemory(start, end).slice(-n);
+  private async latest(start: number, end: number, n: number): Promise<CandleColumns> {
+    if (end <= start) return columnsFromRows([]);
+    if (this.memoryOnly) return columnsFromRows(this.rowsInMemory(start, end).slice(-n));
     this.meta.servedFromStore();
     const { market } = this.q;
     const remembers = this.coordinator.remembers(this.tf, start);
     const hot = remembers ? this.coordinator.hot.latest(market, this.tf, start, end, n) : undefined;
-    if (hot) return rowsFromColumns(hot);
+    if (hot) return hot;
     const rows = await this.deps.store.latest(market, this.tf, start, end, n, { signal: this.signal });
     // n rows found: every stored row from the oldest of them on is known; fewer: the whole range.
     const known = rows.time.length === n && n > 0 ? Number(rows.time[0]) : start;
     if (this.coordinator.knowsCovered(market, this.tf, known, end)) this.coordinator.hot.put(market, this.tf, known, end, rows);
-    return rowsFromColumns(rows);
+    return rows;
   }
 
   /** True when `[start, end)` is verified (known down to the market's beginning when start is the epoch). */
@@ -294,28 +296,31 @@ class CandleRun {
   /** The close before `start`, when everything between it and `start` is verified. */
   private async previousClose(start: number): Promise<number | undefined> {
     const before = await this.latest(this.epochBucket, start, 1);
-    const last = before[0];
-    if (!last) return undefined;
-    return (await this.knownBack(addBuckets(this.tf, last.time, 1), start)) ? last.close : undefined;
+    if (columnsLength(before) === 0) return undefined;
+    return (await this.knownBack(addBuckets(this.tf, Number(before.time[0]), 1), start)) ? before.close[0] : undefined;
   }
 
-  /** Rows with every verified empty bucket after the first known close filled flat. */
-  private async filled(start: number, rows: readonly Row[]): Promise<CandleInit[]> {
-    const out: CandleInit[] = [];
+  /** The candles with every verified empty bucket after the first known close filled flat. */
+  private async filled(start: number, columns: CandleColumns): Promise<AnswerCandles> {
+    const rows = rowsFromColumns(columns);
+    const out: Row[] = [];
+    const synthetic: number[] = [];
     let close = rows[0]?.time === start ? undefined : await this.previousClose(start);
     const unverified = normalize(this.failed);
     let i = 0;
     for (let t = start; t < this.closedEnd; t = addBuckets(this.tf, t, 1)) {
       const row = rows[i];
       if (row && row.time === t) {
-        out.push(this.wire(row, false, true));
+        out.push(row);
+        synthetic.push(0);
         close = row.close;
         i++;
       } else if (close !== undefined && !unverified.some((g) => t >= g.start && t < g.end)) {
-        out.push({ timeMs: BigInt(t), open: close, high: close, low: close, close, volume: 0, quoteVolume: 0, synthetic: true, closed: true });
+        out.push({ time: t, open: close, high: close, low: close, close, volume: 0, quoteVolume: 0 });
+        synthetic.push(1);
       }
     }
-    return out;
+    return { columns: columnsFromRows(out), synthetic: Uint8Array.from(synthetic) };
   }
 
   private async formingCandle(): Promise<CandleInit | undefined> {
@@ -323,10 +328,6 @@ class CandleRun {
     this.meta.servedFromUpstream(1);
     const c = rows[0];
     if (!c || c.market !== this.q.market || c.timeMs !== this.forming) return undefined;
-    return this.wire({ ...c, time: c.timeMs }, false, false);
-  }
-
-  private wire(r: Row, synthetic: boolean, closed: boolean): CandleInit {
-    return { timeMs: BigInt(r.time), open: r.open, high: r.high, low: r.low, close: r.close, volume: r.volume, quoteVolume: r.quoteVolume, synthetic, closed };
+    return { timeMs: BigInt(c.timeMs), open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume, quoteVolume: c.quoteVolume, synthetic: false, closed: false };
   }
 }

@@ -9,6 +9,7 @@ import type { Logger } from "../../shared/logger.js";
 import { addBuckets, bucketCount } from "../../shared/time.js";
 import type { Timeframe } from "../../shared/timeframe.js";
 import { type CandleCoordinator, type CandleInit } from "../candles/candle-coordinator.js";
+import { candleInits } from "../candles/candles-response-encoding.js";
 import { MetaRecorder } from "../response-meta.js";
 import type { Priority } from "../upstream/rate-limiter.js";
 import type { UpbitCandleUpdate } from "../upstream/upbit-types.js";
@@ -75,7 +76,7 @@ export class CandleRangeReader {
         own.signal,
       );
       const gaps = meta.gaps.filter((g) => g.reason !== GapReason.STORE_UNAVAILABLE).map((g) => ({ start: g.start, end: g.end, reason: g.reason }));
-      return { start, end, candles, gaps };
+      return { start, end, candles: candleInits(candles), gaps };
     } catch (e) {
       if (signal.aborted) throw e;
       this.log.warn("closed candles for a candle stream could not be fetched", { market, timeframe, start, end, error: e instanceof Error ? e.message : String(e) });
