@@ -28,7 +28,6 @@ import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { setTimeout as delay } from "node:timers/promises";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from "@duckdb/node-api";
 import {
   type FetchCandleRangeRequest,
@@ -48,10 +47,11 @@ import { removeDir, tempDir } from "../test/support/daemon-process.js";
 import { type DecodedCandleBatch, decodeFetchCandleRangeResponse } from "./candle-batch-decoder.js";
 import { launchListening, type ListeningProcess } from "./listening-process.js";
 import { type LoopDelay, startIdleLoopProbe } from "./idle-loop-probe.js";
+import { type Latency, latency, median, paced } from "./latency-stats.js";
 import { machineInfo } from "./machine-info.js";
 import { childRunning, type RssPeak, watchPeakRss } from "./process-rss.js";
 import { launchSimulator, type SimProcess } from "./sim-process.js";
-import type { Latency, Metric } from "./storage.bench.js";
+import type { Metric } from "./storage.bench.js";
 import { cpuMs, loadAverage } from "./streams-proc.js";
 
 const MINUTE = 60_000;
@@ -169,15 +169,6 @@ export interface BulkBenchResult {
 // ---------------------------------------------------------------------------------------------
 // Statistics
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
-function latency(samples: readonly number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50Ms: quantile(s, 0.5), p99Ms: quantile(s, 0.99), maxMs: s[s.length - 1] ?? NaN };
-}
 const medianCpu = (xs: readonly Cpu[]): Cpu => ({
   gatewayMs: median(xs.map((x) => x.gatewayMs)),
   daemonMs: median(xs.map((x) => x.daemonMs)),
@@ -492,22 +483,6 @@ async function page(client: GrpcClient<typeof MarketDataService>, w: Written, st
   return performance.now() - t0;
 }
 
-/**
- * Calls `call` one at a time every `intervalMs` (right away when a call overran its slot) until
- * `done()`; returns each call's latency.
- */
-async function paced(intervalMs: number, done: () => boolean, call: () => Promise<void>): Promise<number[]> {
-  const samples: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; ; i++) {
-    const wait = t0 + i * intervalMs - performance.now();
-    if (wait > 0) await delay(wait);
-    if (done()) return samples;
-    const s = performance.now();
-    await call();
-    samples.push(performance.now() - s);
-  }
-}
 
 async function launchGateway(sim: SimProcess, dataDir: string): Promise<ListeningProcess> {
   const nodeOptions = process.env.BULK_BENCH_NODE_OPTIONS;

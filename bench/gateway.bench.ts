@@ -26,9 +26,10 @@ import { createGrpcClient } from "../src/shared/grpc/client.js";
 import { StorageService } from "../src/gen/backbone/storage/v1/storage_pb.js";
 import { removeDir, tempDir } from "../test/support/daemon-process.js";
 import { launchListening, type ListeningProcess } from "./listening-process.js";
+import { type Latency, latency, paced, quantile, timed } from "./latency-stats.js";
 import { machineInfo } from "./machine-info.js";
 import { type GroupTraffic, launchSimulator, type SimProcess } from "./sim-process.js";
-import type { Latency, Metric } from "./storage.bench.js";
+import type { Metric } from "./storage.bench.js";
 
 const MINUTE = 60_000;
 /** Upbit's page size: the gateway plans windows on a grid of 200-bucket cells. */
@@ -116,37 +117,6 @@ export interface GatewayBenchResult {
   metrics: Metric[];
 }
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
-function latency(samples: readonly number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50Ms: quantile(s, 0.5), p99Ms: quantile(s, 0.99), maxMs: s[s.length - 1] ?? NaN };
-}
-
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
-  const start = performance.now();
-  const result = await f();
-  return [result, performance.now() - start];
-}
-
-/**
- * Calls `call` one at a time on a fixed schedule (every `intervalMs` from the start, as a polling
- * bot would; right away when a call overran its slot) until `done()`; returns each call's latency.
- */
-async function paced(intervalMs: number, done: () => boolean, call: () => Promise<void>): Promise<number[]> {
-  const samples: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; ; i++) {
-    const wait = t0 + i * intervalMs - performance.now();
-    if (wait > 0) await delay(wait);
-    if (done()) return samples;
-    const [, ms] = await timed(call);
-    samples.push(ms);
-  }
-}
 
 const maxPerSecond = (traffic: Record<string, GroupTraffic>) => Math.max(...Object.values(traffic).map((g) => g.max_per_second));
 const rejected429 = (traffic: Record<string, GroupTraffic>) => Object.values(traffic).reduce((n, g) => n + g.rejected_429, 0);

@@ -13,6 +13,7 @@ import { columnsFromWire, columnsToWire } from "../src/shared/candle-columns-wir
 import { createGrpcClient, type GrpcClient } from "../src/shared/grpc/client.js";
 import { appendCandles, CHUNK_ROWS, copyCandleChunk } from "../src/storage-daemon/duckdb-vectors.js";
 import { migrate } from "../src/storage-daemon/migrations.js";
+import { type Latency, latency, median, quantile } from "./latency-stats.js";
 import { machineInfo } from "./machine-info.js";
 
 const ROWS = 1_000_000;
@@ -44,11 +45,6 @@ export interface Metric {
   ok?: boolean;
 }
 
-export interface Latency {
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
 
 export interface StorageBenchResult {
   benchmark: "storage";
@@ -117,16 +113,6 @@ function generateCandles(n: number): CandleColumns {
 // ---------------------------------------------------------------------------------------------
 // Statistics
 
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-const median = (xs: readonly number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
-
-function latency(samples: readonly number[]): Latency {
-  const s = [...samples].sort((a, b) => a - b);
-  return { p50Ms: quantile(s, 0.5), p99Ms: quantile(s, 0.99), maxMs: s[s.length - 1] ?? NaN };
-}
 function medianLatency(runs: readonly Latency[]): Latency {
   return {
     p50Ms: median(runs.map((r) => r.p50Ms)),
