@@ -166,7 +166,34 @@ function readBatch(r: Reader, parts: Parts): void {
   }
 }
 
-function decodeTimes(buf: Uint8Array, chunks: readonly Chunk[]): Float64Array {
+/**
+ * The times when they are what the gateway sends for candles: `n` 6-byte varints (millisecond
+ * times from 1971 to 2109), read six bytes at a time in integer arithmetic. Undefined when they
+ * are anything else, for the general decoder.
+ */
+function decodeSixByteTimes(buf: Uint8Array, chunks: readonly Chunk[], n: number): Float64Array | undefined {
+  if (chunks.reduce((sum, [s, e]) => sum + (e - s), 0) !== 6 * n || chunks.some(([s, e]) => (e - s) % 6 !== 0)) return undefined;
+  const out = new Float64Array(n);
+  let k = 0;
+  for (const [s, e] of chunks) {
+    for (let p = s; p < e; p += 6) {
+      const b0 = buf[p]!;
+      const b1 = buf[p + 1]!;
+      const b2 = buf[p + 2]!;
+      const b3 = buf[p + 3]!;
+      const b4 = buf[p + 4]!;
+      const b5 = buf[p + 5]!;
+      if ((b0 & b1 & b2 & b3 & b4 & 0x80) === 0 || b5 >= 0x80) return undefined;
+      const low28 = (b0 & 0x7f) | ((b1 & 0x7f) << 7) | ((b2 & 0x7f) << 14) | ((b3 & 0x7f) << 21);
+      out[k++] = low28 + ((b4 & 0x7f) | (b5 << 7)) * 2 ** 28;
+    }
+  }
+  return out;
+}
+
+function decodeTimes(buf: Uint8Array, chunks: readonly Chunk[], expected: number): Float64Array {
+  const sixBytes = decodeSixByteTimes(buf, chunks, expected);
+  if (sixBytes !== undefined) return sixBytes;
   let n = 0;
   // Every varint ends in exactly one byte below 0x80.
   for (const [s, e] of chunks) for (let p = s; p < e; p++) if (buf[p]! < 0x80) n++;
@@ -235,7 +262,7 @@ export function decodeFetchCandleRangeResponse(buf: Uint8Array): DecodedCandleBa
       readBatch(new Reader(buf, s, e), parts);
     } else r.skip(wire, `response field ${field}`);
   }
-  const time = decodeTimes(buf, parts.time);
+  const time = decodeTimes(buf, parts.time, parts.prices[0]!.reduce((n, [s, e]) => n + (e - s), 0) / 8);
   const [open, high, low, close, volume, quoteVolume] = PRICE_FIELDS.map((name, k) => {
     const column = decodeDoubles(buf, parts.prices[k]!, name);
     if (column.length !== time.length) throw new DecodeError(`${name} holds ${column.length} values, time_ms ${time.length}`);

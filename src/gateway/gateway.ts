@@ -2,9 +2,10 @@ import { Server, ServerCredentials, type ServiceDefinition } from "@grpc/grpc-js
 import { MarketDataService, StreamOrderbooksResponseSchema, StreamTickersResponseSchema } from "../gen/backbone/marketdata/v1/market_data_pb.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
+import { ScratchBuffer } from "../shared/scratch-buffer.js";
 import { CandleCoordinator } from "./candles/candle-coordinator.js";
 import { encodeCandlesAnswer } from "./candles/candles-response-encoding.js";
-import { encodeRangeBatch } from "./candles/range-batch-encoding.js";
+import { encodeRangeBatch, type RangeBatch } from "./candles/range-batch-encoding.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDeps } from "./gateway-deps.js";
 import { addHealthAndReflection } from "./health-and-reflection.js";
@@ -46,9 +47,10 @@ export interface GatewayOptions {
 
 /** The public service's wire definition, with the hand-written encoders of its hottest answers. */
 export function publicServiceDefinition(): ServiceDefinition {
+  const rangeBatchOut = new ScratchBuffer();
   return grpcServiceDefinition(MarketDataService, {
     getCandles: encodeCandlesAnswer,
-    fetchCandleRange: encodeRangeBatch,
+    fetchCandleRange: (batch: RangeBatch) => encodeRangeBatch(batch, rangeBatchOut),
     streamTickers: encodeOnce(StreamTickersResponseSchema),
     streamOrderbooks: encodeOnce(StreamOrderbooksResponseSchema),
   });

@@ -7,6 +7,7 @@ import {
   StorageService,
   type StatsResponse,
 } from "../gen/backbone/storage/v1/storage_pb.js";
+import type { EncodedCandles } from "../shared/candle-batch-wire.js";
 import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "../shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
 import { createGrpcClient, type GrpcClient } from "../shared/grpc/client.js";
@@ -92,17 +93,31 @@ export class StoreClient {
   }
 
   /**
-   * Every stored candle with open time in `[start, end)`, ascending, as the daemon streams it: the
-   * next part is read only when the caller asks, so a slow consumer holds back the daemon's scan
-   * instead of buffering it. No overall deadline: a bulk read may take minutes.
+   * Every stored candle with open time in `[start, end)`, ascending, as the daemon streams it and
+   * already encoded as public CandleBatch fields (forwarded by FetchCandleRange without decoding):
+   * the next part is read only when the caller asks, so a slow consumer holds back the daemon's
+   * scan instead of buffering it. No overall deadline: a bulk read may take minutes.
    */
-  async *readStream(market: string, tf: Timeframe, start: number, end: number, o: StoreCallOptions & { batchSize?: number } = {}): AsyncGenerator<CandleColumns> {
-    const request = { market, timeframe: timeframeToProto(tf), startMs: BigInt(start), endMs: BigInt(end), batchSize: o.batchSize ?? 0 };
+  async *readEncodedStream(
+    market: string,
+    tf: Timeframe,
+    start: number,
+    end: number,
+    o: StoreCallOptions & { batchSize?: number; firstBatchSize?: number } = {},
+  ): AsyncGenerator<EncodedCandles> {
+    const request = {
+      market,
+      timeframe: timeframeToProto(tf),
+      startMs: BigInt(start),
+      endMs: BigInt(end),
+      batchSize: o.batchSize ?? 0,
+      firstBatchSize: o.firstBatchSize ?? 0,
+      asCandleBatch: true,
+    };
     const stream = this.client.readCandles(request, o.signal ? { signal: o.signal } : {});
     try {
       for await (const m of stream) {
-        const c = columnsFromWire(m.candles, "candles");
-        if (columnsLength(c) > 0) yield c;
+        if (m.count > 0) yield { count: m.count, lastTimeMs: Number(m.lastTimeMs), bytes: m.candleBatch };
       }
     } catch (e) {
       throw this.unavailable(e, o) ?? e;

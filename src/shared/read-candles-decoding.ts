@@ -46,7 +46,8 @@ class WireReader {
 
 /**
  * ReadCandlesResponse from its wire bytes, each column copied once into memory of its own, so the
- * columns are 8-byte aligned and become typed arrays without a further copy (`columnsFromWire`).
+ * columns are 8-byte aligned and become typed arrays without a further copy (`columnsFromWire`);
+ * `candle_batch` stays a view of `bytes`.
  * The generic deserializer copies the whole message first (grpc-js reuses its buffer) and then
  * every unaligned column again. Same result as protobuf-es `fromBinary` (a test holds them equal).
  */
@@ -55,6 +56,8 @@ export function decodeReadCandlesResponse(bytes: Uint8Array): ReadCandlesRespons
   const columns: Partial<Record<(typeof COLUMN_FIELDS)[number], Uint8Array>> = {};
   let hasCandles = false;
   let count = 0;
+  let candleBatch: Uint8Array = new Uint8Array();
+  let lastTimeMs = 0;
   while (r.at < r.end) {
     const tag = r.varint();
     const field = Math.floor(tag / 8);
@@ -76,7 +79,13 @@ export function decodeReadCandlesResponse(bytes: Uint8Array): ReadCandlesRespons
     } else if (field === 2 && wireType === WIRE_VARINT) {
       // uint32: protobuf keeps the low 32 bits.
       count = r.varint() % 2 ** 32;
+    } else if (field === 3 && wireType === WIRE_LEN) {
+      // Forwarded as it is, so a view: grpc-js hands each message over in a buffer of its own.
+      const [start, end] = r.span();
+      candleBatch = bytes.subarray(start, end);
+    } else if (field === 4 && wireType === WIRE_VARINT) {
+      lastTimeMs = r.varint();
     } else r.skip(wireType);
   }
-  return create(ReadCandlesResponseSchema, { ...(hasCandles ? { candles: columns } : {}), count });
+  return create(ReadCandlesResponseSchema, { ...(hasCandles ? { candles: columns } : {}), count, candleBatch, lastTimeMs: BigInt(lastTimeMs) });
 }

@@ -78,6 +78,8 @@ export interface PendingCompaction {
 export interface ReadOptions {
   /** Candles per yielded batch; default DEFAULT_READ_BATCH, at most MAX_READ_BATCH. */
   batchSize?: number;
+  /** When > 0, the first batch holds at most this many candles (at most `batchSize`). */
+  firstBatchSize?: number;
   /** Only the `lastN` most recent candles of the range, still yielded ascending. */
   lastN?: number;
   /** Stops the scan between batches. */
@@ -310,12 +312,13 @@ export class DuckDBCandleStore {
     const s = this.series.get(seriesKey(market, tf));
     if (s === undefined || s.extent === undefined || end <= start) return;
     const batchSize = Math.min(MAX_READ_BATCH, Math.max(1, options.batchSize || DEFAULT_READ_BATCH));
+    const firstSize = Math.min(batchSize, options.firstBatchSize || batchSize);
     if (options.lastN) {
       // A cached tail answers without touching DuckDB, not even to take a connection.
       const tail = this.tails.get(s.id);
       const cached = tail && SeriesTailCache.lastN(tail, start, end, options.lastN);
       if (cached) {
-        yield* inBatches(cached, batchSize);
+        yield* inBatches(cached, firstSize, batchSize);
         return;
       }
     }
@@ -329,11 +332,12 @@ export class DuckDBCandleStore {
         const last = (await this.lastFromTail(reader, s, start, end, options.lastN)) ??
           (await this.readLast(reader, s, start, end, options.lastN));
         drained = true;
-        yield* inBatches(last, batchSize);
+        yield* inBatches(last, firstSize, batchSize);
         return;
       }
       const result = await reader.range(s.id, start, end);
-      let batch = allocateColumns(batchSize);
+      let size = firstSize;
+      let batch = allocateColumns(size);
       let filled = 0;
       // DuckDB fetches the next chunk on its own threads while this one is copied and sent.
       let next: Promise<DuckDBDataChunk | null> | undefined = result.fetchChunk();
@@ -349,13 +353,14 @@ export class DuckDBCandleStore {
           next = result.fetchChunk();
           let offset = 0;
           while (offset < chunk.rowCount) {
-            const n = Math.min(chunk.rowCount - offset, batchSize - filled);
+            const n = Math.min(chunk.rowCount - offset, size - filled);
             copyCandleChunk(chunk, offset, n, batch, filled);
             offset += n;
             filled += n;
-            if (filled === batchSize) {
+            if (filled === size) {
               yield batch;
-              batch = allocateColumns(batchSize);
+              size = batchSize;
+              batch = allocateColumns(size);
               filled = 0;
             }
           }
@@ -634,6 +639,8 @@ class ReadConnection {
   }
 }
 
-function* inBatches(c: CandleColumns, size: number): Generator<CandleColumns> {
-  for (let from = 0; from < c.time.length; from += size) yield sliceColumns(c, from, Math.min(c.time.length, from + size));
+function* inBatches(c: CandleColumns, firstSize: number, size: number): Generator<CandleColumns> {
+  for (let from = 0; from < c.time.length; from += from === 0 ? firstSize : size) {
+    yield sliceColumns(c, from, Math.min(c.time.length, from + (from === 0 ? firstSize : size)));
+  }
 }

@@ -4,8 +4,9 @@ import { StorageService as StorageServiceDesc } from "../gen/backbone/storage/v1
 import { unary, serverStream } from "../shared/grpc/handlers.js";
 import { widenServerFlowControl } from "../shared/grpc/server-flow-control.js";
 import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
-import { encodeReadCandlesResponse } from "./read-candles-encoding.js";
+import { encodeReadBatch, type ReadBatch } from "./read-candles-encoding.js";
 import type { Logger } from "../shared/logger.js";
+import { ScratchBuffer } from "../shared/scratch-buffer.js";
 import type { StorageDaemonConfig } from "./config.js";
 import { DuckDBCandleStore } from "./duckdb-candle-store.js";
 import { RealtimeCache } from "./realtime-cache.js";
@@ -57,7 +58,8 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
         "grpc.max_send_message_length": MAX_REQUEST_BYTES,
       });
       const signal = shutdown.signal;
-      server.addService(grpcServiceDefinition(StorageServiceDesc, { readCandles: encodeReadCandlesResponse }), {
+      const readBatchOut = new ScratchBuffer();
+      server.addService(grpcServiceDefinition(StorageServiceDesc, { readCandles: (b: ReadBatch) => encodeReadBatch(b, readBatchOut) }), {
         writeCandles: unary(log, "WriteCandles", signal, (req) => service.writeCandles(req)),
         readCandles: serverStream(log, "ReadCandles", signal, async (req, send, ctx) => {
           for await (const batch of service.readCandles(req, ctx.signal)) await send(batch);

@@ -16,8 +16,6 @@ import {
   type PutRealtimeResponse,
   PutRealtimeResponseSchema,
   type ReadCandlesRequest,
-  type ReadCandlesResponse,
-  ReadCandlesResponseSchema,
   type StatsResponse,
   StatsResponseSchema,
   type WriteCandlesRequest,
@@ -36,6 +34,7 @@ import { MAX_TIME_MS } from "../shared/time.js";
 import { type Timeframe, timeframeFromProto, timeframeToProto } from "../shared/timeframe.js";
 import { type CandleSegment, validateSegment } from "./candle-validation.js";
 import type { DuckDBCandleStore } from "./duckdb-candle-store.js";
+import type { ReadBatch } from "./read-candles-encoding.js";
 import type { RealtimeCache } from "./realtime-cache.js";
 import { ON_REQUEST_ONLY, StoreMaintenance } from "./store-maintenance.js";
 
@@ -75,16 +74,15 @@ export class StorageService {
     });
   }
 
-  async *readCandles(req: ReadCandlesRequest, signal: AbortSignal): AsyncGenerator<ReadCandlesResponse> {
+  async *readCandles(req: ReadCandlesRequest, signal: AbortSignal): AsyncGenerator<ReadBatch> {
     const { market, timeframe, range } = seriesRange(req);
     const batches = this.store.read(market, timeframe, range.start, range.end, {
       lastN: req.lastN,
       batchSize: req.batchSize,
+      firstBatchSize: req.firstBatchSize,
       signal,
     });
-    for await (const batch of batches) {
-      yield create(ReadCandlesResponseSchema, { candles: columnsToWire(batch), count: batch.time.length });
-    }
+    for await (const candles of batches) yield { candles, asCandleBatch: req.asCandleBatch };
   }
 
   async getLatestCandles(req: GetLatestCandlesRequest): Promise<GetLatestCandlesResponse> {

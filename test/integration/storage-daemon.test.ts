@@ -2,7 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Timeframe, TickerSchema, TradeSchema } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
-import { columnsFromRows, rowsFromColumns } from "../../src/shared/candle-columns.js";
+import { decodeCandleBatchFields } from "../../src/shared/candle-batch-wire.js";
+import { type CandleColumns, columnsFromRows, concatColumns, rowsFromColumns } from "../../src/shared/candle-columns.js";
 import { columnsFromWire } from "../../src/shared/candle-columns-wire.js";
 import { makeCandles, MINUTE, readAll, segment, T0 } from "../support/candles.js";
 import { type DaemonProcess, removeDir, startDaemon, stopDaemon, tempDir } from "../support/daemon-process.js";
@@ -88,6 +89,26 @@ describe("storage daemon over gRPC", () => {
     expect(count).toBe(n);
     expect(maxBatch).toBeLessThanOrEqual(10_000);
     expect(messages).toBe(100);
+  });
+
+  it("sends a read as ready-made CandleBatch fields on request, the first message topping up a reader's partial batch", async () => {
+    const n = 2_500;
+    const candles = makeCandles(T0, n);
+    await d.client.writeCandles({ segments: [segment("KRW-ENC", candles)] });
+    const request = { market: "KRW-ENC", timeframe: Timeframe.MINUTE_1, startMs: 0n, endMs: BigInt(T0 + n * MINUTE), batchSize: 1_000, asCandleBatch: true };
+    for (const firstBatchSize of [0, 300]) {
+      const counts: number[] = [];
+      const parts: CandleColumns[] = [];
+      for await (const m of d.client.readCandles({ ...request, firstBatchSize })) {
+        expect(m.candles).toBeUndefined();
+        const part = decodeCandleBatchFields({ count: m.count, lastTimeMs: Number(m.lastTimeMs), bytes: m.candleBatch });
+        expect(m.lastTimeMs).toBe(part.time[m.count - 1]);
+        counts.push(m.count);
+        parts.push(part);
+      }
+      expect(counts).toEqual(firstBatchSize === 0 ? [1_000, 1_000, 500] : [300, 1_000, 1_000, 200]);
+      expect(concatColumns(parts)).toEqual(candles);
+    }
   });
 
   it("is idempotent: the same candles again change nothing; changed values replace", async () => {

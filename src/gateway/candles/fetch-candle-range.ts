@@ -1,5 +1,6 @@
 import { type FetchCandleRangeRequest, GapReason } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandleColumns, columnsLength, columnsWithin } from "../../shared/candle-columns.js";
+import { type CandlePart, partLastTime } from "../../shared/candle-batch-wire.js";
+import { columnsWithin } from "../../shared/candle-columns.js";
 import type { CallContext, Send } from "../../shared/grpc/handlers.js";
 import { type Interval, subtract } from "../../shared/intervals.js";
 import { addBuckets, bucketCeil, bucketCount, bucketStart } from "../../shared/time.js";
@@ -40,9 +41,9 @@ export function createFetchCandleRange(deps: GatewayDeps): (req: FetchCandleRang
       // The market list's refresh, if this call paid for it, is told once.
       if (i === 0 && upstreamCalls > 0) meta.servedFromUpstream(upstreamCalls);
       const done = i * perMarket;
-      const onBatch = (candles: CandleColumns) => {
-        const last = candles.time[columnsLength(candles) - 1];
-        if (last !== undefined) progress.bucketsDone = done + bucketCount(fetch.timeframe, fetch.start, addBuckets(fetch.timeframe, Number(last), 1));
+      const onBatch = (candles: CandlePart) => {
+        const last = partLastTime(candles);
+        if (last !== undefined) progress.bucketsDone = done + bucketCount(fetch.timeframe, fetch.start, addBuckets(fetch.timeframe, last, 1));
         return send({ market, candles, progress: { ...progress } });
       };
       const run = new MarketRange(deps, fetch, market, { nowMs, forming, closedEnd }, meta, ctx.signal);
@@ -80,7 +81,7 @@ class MarketRange {
   ) {}
 
   /** Sends every full batch through `batcher`; resolves with what is left for the market's last batch. */
-  async stream(batcher: RangeBatcher): Promise<CandleColumns> {
+  async stream(batcher: RangeBatcher): Promise<CandlePart> {
     const { start } = this.fetch;
     const { closedEnd, forming } = this.clock;
     if (this.fetch.end > forming) {
@@ -156,9 +157,12 @@ class MarketRange {
     try {
       if (this.memoryOnly) throw new StoreUnavailableMarker();
       const batchSize = Math.min(this.fetch.batchSize, MAX_STORE_READ_BATCH);
-      for await (const part of this.deps.store.readStream(this.market, this.tf, segment.start, segment.end, { signal: this.signal, batchSize })) {
+      // The first part tops up the batch being filled, so the daemon's parts then fill batches on their own.
+      const firstBatchSize = batcher.room < batchSize ? batcher.room : 0;
+      const parts = this.deps.store.readEncodedStream(this.market, this.tf, segment.start, segment.end, { signal: this.signal, batchSize, firstBatchSize });
+      for await (const part of parts) {
         await batcher.push(part);
-        sentUpTo = addBuckets(this.tf, Number(part.time[columnsLength(part) - 1]), 1);
+        sentUpTo = addBuckets(this.tf, part.lastTimeMs, 1);
       }
       this.meta.servedFromStore();
     } catch (e) {

@@ -1,7 +1,8 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { type ResponseMeta, ResponseMetaSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandleColumns, columnsLength, PRICE_COLUMNS } from "../../shared/candle-columns.js";
+import { type CandlePart, candleBatchFieldsLength, isEncoded, writeCandleBatchFields } from "../../shared/candle-batch-wire.js";
 import { lenFieldLength, varintLength, WIRE_LEN, WIRE_VARINT, wireTag, writeVarint } from "../../shared/protobuf-wire.js";
+import type { ScratchBuffer } from "../../shared/scratch-buffer.js";
 
 /** The Progress message's fields, in order (see market_data.proto). */
 export interface RangeProgress {
@@ -11,10 +12,10 @@ export interface RangeProgress {
   marketsTotal: number;
 }
 
-/** One FetchCandleRange message before encoding: a market's candles as columns. */
+/** One FetchCandleRange message before encoding: a market's candles, as columns or already encoded. */
 export interface RangeBatch {
   readonly market: string;
-  readonly candles: CandleColumns;
+  readonly candles: CandlePart;
   readonly progress: RangeProgress;
   /** Only on the market's last batch. */
   readonly meta?: ResponseMeta;
@@ -23,34 +24,8 @@ export interface RangeBatch {
 // FetchCandleRangeResponse.batch, then CandleBatch's fields (see market_data.proto).
 const TAG_BATCH = wireTag(1, WIRE_LEN);
 const TAG_MARKET = wireTag(1, WIRE_LEN);
-const TAG_TIME = wireTag(2, WIRE_LEN);
-/** open, high, low, close, volume, quote_volume: fields 3..8, packed doubles. */
-const PRICE_TAGS = [3, 4, 5, 6, 7, 8].map((n) => wireTag(n, WIRE_LEN));
 const TAG_PROGRESS = wireTag(9, WIRE_LEN);
 const TAG_META = wireTag(10, WIRE_LEN);
-
-
-/** Varint length of the non-negative 64-bit value `hi * 2^32 + lo`, in integer arithmetic. */
-function varint64Length(lo: number, hi: number): number {
-  let len = 1;
-  while (hi !== 0 || lo > 127) {
-    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-    hi >>>= 7;
-    len++;
-  }
-  return len;
-}
-
-/** Writes `hi * 2^32 + lo` as a varint; integer arithmetic, so no BigInt and no float division per value. */
-function writeVarint64(buf: Buffer, at: number, lo: number, hi: number): number {
-  while (hi !== 0 || lo > 127) {
-    buf[at++] = (lo & 0x7f) | 0x80;
-    lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-    hi >>>= 7;
-  }
-  buf[at++] = lo;
-  return at;
-}
 
 /** Progress: four varint fields, each left out when zero (proto3). */
 function encodeProgress(p: RangeProgress): Buffer {
@@ -67,26 +42,20 @@ function encodeProgress(p: RangeProgress): Buffer {
 
 /**
  * FetchCandleRangeResponse in protobuf wire format, written directly: the same bytes protobuf-es
- * produces (a test holds them equal). A packed double field is the column's own little-endian
- * bytes (the host is little-endian, see candle-columns-wire.ts), so each price column is one copy
- * instead of a write per value, and times are written from their 32-bit halves. Times must be
- * non-negative (they are: candles start after 2017).
+ * produces (a test holds them equal). Candles already encoded by the daemon are copied as they
+ * are; columns are written by `writeCandleBatchFields`. With `out`, the message is written into
+ * its reusable buffer (see ScratchBuffer: only for a serializer handed to grpc-js).
  */
-export function encodeRangeBatch(b: RangeBatch): Buffer {
-  const n = columnsLength(b.candles);
+export function encodeRangeBatch(b: RangeBatch, out?: ScratchBuffer): Buffer {
   const market = Buffer.from(b.market, "utf8");
   const progress = encodeProgress(b.progress);
   const meta = b.meta ? toBinary(ResponseMetaSchema, b.meta) : undefined;
-  // The times as 32-bit halves (little-endian host, checked in candle-columns-wire.ts).
-  const halves = new Uint32Array(b.candles.time.buffer, b.candles.time.byteOffset, 2 * n);
-  let timeBytes = 0;
-  for (let i = 0; i < n; i++) timeBytes += varint64Length(halves[2 * i]!, halves[2 * i + 1]!);
-  let body = 0;
+  const candles = isEncoded(b.candles) ? b.candles.bytes.length : candleBatchFieldsLength(b.candles);
+  let body = candles + lenFieldLength(progress.length);
   if (market.length > 0) body += lenFieldLength(market.length);
-  if (n > 0) body += lenFieldLength(timeBytes) + PRICE_COLUMNS.length * lenFieldLength(8 * n);
-  body += lenFieldLength(progress.length);
   if (meta) body += lenFieldLength(meta.length);
-  const buf = Buffer.allocUnsafe(lenFieldLength(body));
+  const size = lenFieldLength(body);
+  const buf = out ? out.take(size) : Buffer.allocUnsafe(size);
   let at = 0;
   buf[at++] = TAG_BATCH;
   at = writeVarint(buf, at, body);
@@ -95,18 +64,10 @@ export function encodeRangeBatch(b: RangeBatch): Buffer {
     at = writeVarint(buf, at, market.length);
     at += market.copy(buf, at);
   }
-  if (n > 0) {
-    buf[at++] = TAG_TIME;
-    at = writeVarint(buf, at, timeBytes);
-    for (let i = 0; i < n; i++) at = writeVarint64(buf, at, halves[2 * i]!, halves[2 * i + 1]!);
-    PRICE_COLUMNS.forEach((name, k) => {
-      const column = b.candles[name];
-      buf[at++] = PRICE_TAGS[k]!;
-      at = writeVarint(buf, at, 8 * n);
-      buf.set(new Uint8Array(column.buffer, column.byteOffset, 8 * n), at);
-      at += 8 * n;
-    });
-  }
+  if (isEncoded(b.candles)) {
+    buf.set(b.candles.bytes, at);
+    at += candles;
+  } else at = writeCandleBatchFields(buf, at, b.candles);
   buf[at++] = TAG_PROGRESS;
   at = writeVarint(buf, at, progress.length);
   buf.set(progress, at);

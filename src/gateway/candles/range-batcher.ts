@@ -1,3 +1,4 @@
+import { type CandlePart, decodeCandleBatchFields, isEncoded } from "../../shared/candle-batch-wire.js";
 import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "../../shared/candle-columns.js";
 
 /**
@@ -5,20 +6,39 @@ import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "
  * batches of exactly `batchSize` (the last may be shorter). At most one batch's worth is held:
  * `push` resolves only once every full batch it completed has been handed on, so a consumer that
  * waits for the transport holds back the producer.
+ *
+ * Encoded parts (the daemon's, already in CandleBatch wire format) pass through as they are when
+ * they fill a batch on their own, which is every store read asked for batches of `room` then
+ * `batchSize` candles; any other encoded part is decoded and re-cut like columns.
  */
 export class RangeBatcher {
-  private parts: CandleColumns[] = [];
+  private parts: CandlePart[] = [];
   private held = 0;
 
   constructor(
     private readonly batchSize: number,
-    private readonly emit: (candles: CandleColumns) => Promise<void>,
+    private readonly emit: (candles: CandlePart) => Promise<void>,
   ) {}
 
-  async push(candles: CandleColumns): Promise<void> {
-    let rest = candles;
+  /** Candles that complete the batch being filled. */
+  get room(): number {
+    return this.batchSize - this.held;
+  }
+
+  async push(part: CandlePart): Promise<void> {
+    if (isEncoded(part)) {
+      if (this.held === 0 && part.count === this.batchSize) return this.emit(part);
+      if (this.held === 0 && part.count < this.batchSize) {
+        // Possibly the market's last batch as it is; decoded only if more follows.
+        if (part.count > 0) this.parts.push(part);
+        this.held = part.count;
+        return;
+      }
+      part = decodeCandleBatchFields(part);
+    }
+    let rest: CandleColumns = part;
     while (columnsLength(rest) > 0) {
-      const take = Math.min(this.batchSize - this.held, columnsLength(rest));
+      const take = Math.min(this.room, columnsLength(rest));
       this.parts.push(take === columnsLength(rest) ? rest : sliceColumns(rest, 0, take));
       this.held += take;
       rest = sliceColumns(rest, take, columnsLength(rest));
@@ -27,10 +47,11 @@ export class RangeBatcher {
   }
 
   /** What is held (possibly nothing), for the market's last batch. */
-  take(): CandleColumns {
-    const out = this.parts.length === 1 ? this.parts[0]! : concatColumns(this.parts);
+  take(): CandlePart {
+    const parts = this.parts;
     this.parts = [];
     this.held = 0;
-    return out;
+    if (parts.length === 1) return parts[0]!;
+    return concatColumns(parts.map((p) => (isEncoded(p) ? decodeCandleBatchFields(p) : p)));
   }
 }

@@ -3,7 +3,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeRangeBatch } from "../../../src/gateway/candles/range-batch-encoding.js";
 import { FetchCandleRangeResponseSchema, GapReason, ResponseMetaSchema, Source } from "../../../src/gen/backbone/marketdata/v1/market_data_pb.js";
+import { encodeCandleBatchFields } from "../../../src/shared/candle-batch-wire.js";
 import { allocateColumns, PRICE_COLUMNS, sliceColumns } from "../../../src/shared/candle-columns.js";
+import { ScratchBuffer } from "../../../src/shared/scratch-buffer.js";
 
 const price = fc.oneof(fc.constant(0), fc.constant(-0), fc.double({ noNaN: true }), fc.double({ min: 0, max: 1e12, noNaN: true }));
 const row = fc.record({ time: fc.bigInt({ min: 0n, max: 2n ** 53n - 1n }), prices: fc.array(price, { minLength: 6, maxLength: 6 }) });
@@ -30,7 +32,8 @@ function columnsOf(rows: readonly { time: bigint; prices: number[] }[]) {
 }
 
 describe("encodeRangeBatch", () => {
-  it("writes exactly the bytes protobuf-es writes for the same FetchCandleRangeResponse", () => {
+  it("writes exactly the bytes protobuf-es writes for the same FetchCandleRangeResponse, from columns or encoded candles", () => {
+    const scratch = new ScratchBuffer();
     fc.assert(
       fc.property(fc.string(), fc.array(row, { maxLength: 30 }), progress, meta, (market, rows, p, m) => {
         const metaMessage = m === undefined ? undefined : create(ResponseMetaSchema, m);
@@ -54,6 +57,10 @@ describe("encodeRangeBatch", () => {
           }),
         );
         expect(new Uint8Array(ours)).toEqual(reference);
+        // The daemon's encoded candles are forwarded as they are, into a fresh or a reused buffer.
+        const forwarded = { market, candles: encodeCandleBatchFields(candles), progress: p, ...(metaMessage ? { meta: metaMessage } : {}) };
+        expect(new Uint8Array(encodeRangeBatch(forwarded))).toEqual(reference);
+        expect(new Uint8Array(encodeRangeBatch(forwarded, scratch))).toEqual(reference);
       }),
       { numRuns: 300 },
     );
