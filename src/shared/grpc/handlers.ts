@@ -5,6 +5,7 @@ import type {
   ServerUnaryCall,
   ServerWritableStream,
 } from "@grpc/grpc-js";
+import { setMaxListeners } from "node:events";
 import { InvalidArgumentError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import { UndecodableRequest } from "./service-definition.js";
@@ -44,7 +45,12 @@ function contextOf(
   const abort = () => controller.abort();
   call.on("cancelled", abort);
   if (shutdown.aborted) abort();
-  else shutdown.addEventListener("abort", abort, { once: true });
+  else {
+    // One listener per call in flight, each removed by `release`: many at once is no leak, and
+    // Node's warning after 10 would mislead whoever reads the server's log.
+    setMaxListeners(0, shutdown);
+    shutdown.addEventListener("abort", abort, { once: true });
+  }
   let deadlineTimer: NodeJS.Timeout | undefined;
   if (deadlineGraceMs !== undefined) {
     const deadline = call.getDeadline();
