@@ -2,8 +2,9 @@ import { UpstreamAbortError, UpstreamBlockedError, UpstreamUnavailableError } fr
 
 /**
  * Keeps the client inside Upbit's per-IP, per-group limits (10 requests per fixed 1-s window for
- * every quotation group) and reacts to what Upbit says: `Remaining-Req: sec=0` pauses the group,
- * 429 backs the whole group off, 418 stops it for the block time.
+ * every quotation group) and reacts to what Upbit says: `Remaining-Req: sec=0` that our own
+ * requests do not explain pauses the group, 429 backs the whole group off, 418 stops it for the
+ * block time.
  *
  * Accounting: a group has `limit` slots. A request takes a slot when granted and gives it back
  * `1000 + windowSlackMs` ms after it completed (reply, failure or abort). Upbit receives a
@@ -275,15 +276,23 @@ export class RateLimiter {
   }
 
   /**
-   * Any reply other than 429/418. `remainingSec` is the `sec` of its Remaining-Req header: at 0
-   * the group pauses for a full window from now, which covers the rest of Upbit's current second
-   * whatever its phase relative to our clock.
+   * Any reply other than 429/418. `remainingSec` is the `sec` of its Remaining-Req header. At 0,
+   * when fewer than the group's limit of our own requests could have reached Upbit in the last
+   * second (slots taken), someone else spends this IP's budget: the group pauses for a full
+   * window from now, which covers the rest of Upbit's current second whatever its phase relative
+   * to our clock. When our own requests fill the limit they explain the 0, and the slots already
+   * hold each next request a full second behind the one whose slot it takes; pausing as well
+   * would idle every slot until a second after this reply (10% of a backtest's throughput).
    */
   onReply(permit: RatePermit, remainingSec?: number): void {
     const state = this.state(permit.group);
     if (permit.seq >= state.backoffFirstSeq) state.consecutive429 = 0;
     if (permit.seq >= state.blockFirstSeq) state.consecutive418 = 0;
-    if (remainingSec === 0) this.pause(permit.group, state, this.opts.now() + this.windowMs);
+    if (remainingSec === 0) {
+      const now = this.opts.now();
+      this.expire(state, now);
+      if (state.slots.size < state.limit) this.pause(permit.group, state, now + this.windowMs);
+    }
     this.release(permit);
   }
 

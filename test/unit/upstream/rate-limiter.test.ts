@@ -308,7 +308,7 @@ describe("RateLimiter aging", () => {
 });
 
 describe("RateLimiter reacting to Upbit", () => {
-  it("pauses the group for a full window when Remaining-Req says sec=0", async () => {
+  it("pauses the group for a full window when Remaining-Req says sec=0 with fewer of its own requests in the window (others share the IP)", async () => {
     const { clock, grants, acquire, limiter } = setup({ limitPerSecond: 10, criticalReserve: 0 });
     const first = await acquire("NORMAL").permit;
     limiter.onReply(first as RatePermit, 0);
@@ -320,6 +320,27 @@ describe("RateLimiter reacting to Upbit", () => {
     expect(grants).toHaveLength(1);
     await clock.advance(1);
     expect(grants).toHaveLength(2);
+  });
+
+  it("does not pause for sec=0 when its own requests filled the window: the slots already hold the next one back", async () => {
+    const { clock, grants, acquire, limiter } = setup({ limitPerSecond: 10, criticalReserve: 0 }, { autoRelease: false });
+    const permits: RatePermit[] = [];
+    for (let i = 0; i < 10; i++) {
+      permits.push((await acquire("NORMAL").permit) as RatePermit);
+      await clock.advance(50);
+    }
+    // The first completes at once; the tenth is the last of Upbit's second: sec=0.
+    limiter.onReply(permits[0]!, 9);
+    const firstDone = clock.t;
+    for (const p of permits.slice(1, 9)) limiter.onReply(p, 5);
+    limiter.onReply(permits[9]!, 0);
+    expect(limiter.stats("candles").pausedUntilMs).toBe(0);
+    acquire("NORMAL");
+    await flush();
+    expect(grants).toHaveLength(10);
+    // The first slot comes free one window after its request completed, not one after the sec=0 reply.
+    await clock.advance(firstDone + 1_050 - clock.t);
+    expect(grants).toHaveLength(11);
   });
 
   it("does not pause while Remaining-Req has requests left", async () => {
