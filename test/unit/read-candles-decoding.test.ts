@@ -8,18 +8,25 @@ const column = fc.uint8Array({ maxLength: 200 });
 const COLUMNS = ["timeMs", "open", "high", "low", "close", "volume", "quoteVolume"] as const;
 
 function plain(m: ReadCandlesResponse): unknown {
-  return { count: m.count, candles: m.candles ? Object.fromEntries(COLUMNS.map((k) => [k, [...m.candles![k]]])) : undefined };
+  return {
+    count: m.count,
+    candles: m.candles ? Object.fromEntries(COLUMNS.map((k) => [k, [...m.candles![k]]])) : undefined,
+    candleBatch: [...m.candleBatch],
+    lastTimeMs: m.lastTimeMs,
+  };
 }
 
 describe("decodeReadCandlesResponse", () => {
-  it("decodes what protobuf-es encodes, to what protobuf-es decodes, each column aligned in memory of its own", () => {
+  it("decodes what protobuf-es encodes, to what protobuf-es decodes, each column aligned in memory of its own (candle_batch: a view)", () => {
     fc.assert(
       fc.property(
         fc.option(fc.record({ timeMs: column, open: column, high: column, low: column, close: column, volume: column, quoteVolume: column }), { nil: undefined }),
         fc.nat({ max: 2 ** 32 - 1 }),
         fc.nat({ max: 7 }),
-        (candles, count, offset) => {
-          const wire = toBinary(ReadCandlesResponseSchema, create(ReadCandlesResponseSchema, { ...(candles ? { candles } : {}), count }));
+        column,
+        fc.bigInt({ min: 0n, max: 2n ** 53n - 1n }),
+        (candles, count, offset, candleBatch, lastTimeMs) => {
+          const wire = toBinary(ReadCandlesResponseSchema, create(ReadCandlesResponseSchema, { ...(candles ? { candles } : {}), count, candleBatch, lastTimeMs }));
           // As grpc-js hands it over: a view at any offset of a larger buffer.
           const buffer = Buffer.alloc(wire.length + offset);
           buffer.set(wire, offset);
