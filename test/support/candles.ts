@@ -1,7 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Timeframe } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import type { CandleSegmentSchema, ReadCandlesRequestSchema, StorageService } from "../../src/gen/backbone/storage/v1/storage_pb.js";
-import { allocateColumns, type CandleColumns, type CandleRow, rowsFromColumns } from "../../src/shared/candle-columns.js";
+import { allocateColumns, type CandleColumns, type CandleRow, PRICE_COLUMNS, rowsFromColumns, sliceColumns } from "../../src/shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../../src/shared/candle-columns-wire.js";
 import type { GrpcClient } from "../../src/shared/grpc/client.js";
 
@@ -51,4 +51,19 @@ export async function readAll(
     rows.push(...rowsFromColumns(columnsFromWire(m.candles, "candles")));
   }
   return { rows, messages };
+}
+
+/** `rows` as columns that view larger ones at an offset, as store batches and decoded messages can. */
+export function offsetColumnsOf(rows: readonly { time: bigint; prices: readonly number[] }[]): CandleColumns {
+  const c = allocateColumns(rows.length + 2);
+  rows.forEach((r, i) => {
+    c.time[i + 1] = r.time;
+    PRICE_COLUMNS.forEach((name, k) => (c[name][i + 1] = r.prices[k]!));
+  });
+  return sliceColumns(c, 1, rows.length + 1);
+}
+
+/** The candle fields of a CandleBatch holding `c`, for protobuf-es to write the reference bytes hand-written encoders must equal. */
+export function candleBatchFieldsOf(c: CandleColumns) {
+  return { timeMs: [...c.time], open: [...c.open], high: [...c.high], low: [...c.low], close: [...c.close], volume: [...c.volume], quoteVolume: [...c.quoteVolume] };
 }

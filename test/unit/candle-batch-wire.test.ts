@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { CandleBatchSchema } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { decodeCandleBatchFields, encodeCandleBatchFields, partLastTime } from "../../src/shared/candle-batch-wire.js";
 import { allocateColumns, type CandleColumns, PRICE_COLUMNS } from "../../src/shared/candle-columns.js";
+import { candleBatchFieldsOf } from "../support/candles.js";
 
 /** Around the edges of the 6-byte varint range [2^35, 2^42) that the unrolled writer covers. */
 const edgeTime = fc.constantFrom(0n, 1n, 127n, 128n, 2n ** 35n - 1n, 2n ** 35n, 2n ** 42n - 1n, 2n ** 42n, 2n ** 53n - 1n);
@@ -20,10 +21,7 @@ function columnsOf(times: readonly bigint[], price: (i: number, k: number) => nu
 }
 
 function reference(c: CandleColumns): Uint8Array {
-  return toBinary(
-    CandleBatchSchema,
-    create(CandleBatchSchema, { timeMs: [...c.time], open: [...c.open], high: [...c.high], low: [...c.low], close: [...c.close], volume: [...c.volume], quoteVolume: [...c.quoteVolume] }),
-  );
+  return toBinary(CandleBatchSchema, create(CandleBatchSchema, candleBatchFieldsOf(c)));
 }
 
 describe("CandleBatch fields 2-8", () => {

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { encodeRangeBatch } from "../../../src/gateway/candles/range-batch-encoding.js";
 import { FetchCandleRangeResponseSchema, GapReason, ResponseMetaSchema, Source } from "../../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { encodeCandleBatchFields } from "../../../src/shared/candle-batch-wire.js";
-import { allocateColumns, PRICE_COLUMNS, sliceColumns } from "../../../src/shared/candle-columns.js";
 import { ScratchBuffer } from "../../../src/shared/scratch-buffer.js";
+import { candleBatchFieldsOf, offsetColumnsOf } from "../../support/candles.js";
 
 const price = fc.oneof(fc.constant(0), fc.constant(-0), fc.double({ noNaN: true }), fc.double({ min: 0, max: 1e12, noNaN: true }));
 const row = fc.record({ time: fc.bigInt({ min: 0n, max: 2n ** 53n - 1n }), prices: fc.array(price, { minLength: 6, maxLength: 6 }) });
@@ -21,36 +21,20 @@ const meta = fc.option(
   { nil: undefined },
 );
 
-/** Columns holding `rows`, as a view at an odd offset of a larger buffer (as daemon messages arrive). */
-function columnsOf(rows: readonly { time: bigint; prices: number[] }[]) {
-  const c = allocateColumns(rows.length + 1);
-  rows.forEach((r, i) => {
-    c.time[i + 1] = r.time;
-    PRICE_COLUMNS.forEach((name, k) => (c[name][i + 1] = r.prices[k]!));
-  });
-  return sliceColumns(c, 1, rows.length + 1);
-}
-
 describe("encodeRangeBatch", () => {
   it("writes exactly the bytes protobuf-es writes for the same FetchCandleRangeResponse, from columns or encoded candles", () => {
     const scratch = new ScratchBuffer();
     fc.assert(
       fc.property(fc.string(), fc.array(row, { maxLength: 30 }), progress, meta, (market, rows, p, m) => {
         const metaMessage = m === undefined ? undefined : create(ResponseMetaSchema, m);
-        const candles = columnsOf(rows);
+        const candles = offsetColumnsOf(rows);
         const ours = encodeRangeBatch({ market, candles, progress: p, ...(metaMessage ? { meta: metaMessage } : {}) });
         const reference = toBinary(
           FetchCandleRangeResponseSchema,
           create(FetchCandleRangeResponseSchema, {
             batch: {
               market,
-              timeMs: [...candles.time],
-              open: [...candles.open],
-              high: [...candles.high],
-              low: [...candles.low],
-              close: [...candles.close],
-              volume: [...candles.volume],
-              quoteVolume: [...candles.quoteVolume],
+              ...candleBatchFieldsOf(candles),
               progress: { bucketsDone: BigInt(p.bucketsDone), bucketsTotal: BigInt(p.bucketsTotal), marketsDone: p.marketsDone, marketsTotal: p.marketsTotal },
               ...(metaMessage ? { meta: metaMessage } : {}),
             },
@@ -67,7 +51,7 @@ describe("encodeRangeBatch", () => {
   });
 
   it("decodes back to the columns it was given", () => {
-    const candles = columnsOf([
+    const candles = offsetColumnsOf([
       { time: 1_700_000_000_000n, prices: [1.5, 2, 1, 1.75, 0.12345678, 0.2] },
       { time: 1_700_000_060_000n, prices: [1.75, 1.75, 1.75, 1.75, 0, 0] },
     ]);
