@@ -7,6 +7,7 @@ python3-protobuf; see install-deps.sh and README.md.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import sys
@@ -57,14 +58,57 @@ TIMEFRAMES = {
 }
 
 
+# As for mdb (README "Security"): the certificate or CA to trust makes the channel TLS, and the API
+# key goes with every call as `authorization: Bearer KEY`.
+GATEWAY_CA_VARIABLE = "BACKBONE_GATEWAY_CA"
+API_KEY_VARIABLE = "BACKBONE_API_KEY"
+
+
+class _CallDetails(
+    collections.namedtuple("_CallDetails", ("method", "timeout", "metadata", "credentials", "wait_for_ready", "compression")),
+    grpc.ClientCallDetails,
+):
+    pass
+
+
+class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
+    """Adds the API key to every call's metadata."""
+
+    def __init__(self, key: str) -> None:
+        self._header = ("authorization", f"Bearer {key}")
+
+    def _with_key(self, d: grpc.ClientCallDetails) -> _CallDetails:
+        return _CallDetails(d.method, d.timeout, [*(d.metadata or []), self._header], d.credentials,
+                            getattr(d, "wait_for_ready", None), getattr(d, "compression", None))
+
+    def intercept_unary_unary(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._with_key(client_call_details), request)
+
+    def intercept_unary_stream(self, continuation, client_call_details, request):  # type: ignore[no-untyped-def]
+        return continuation(self._with_key(client_call_details), request)
+
+
 def connect(gateway: str) -> tuple[grpc.Channel, pb_grpc.MarketDataServiceStub]:
-    """A plaintext channel to the gateway (it serves without TLS) and the service stub."""
-    channel = grpc.insecure_channel(
-        gateway,
-        # Bulk batches of 10,000 candles are about 0.5 MB, far below this; the default (4 MiB)
-        # would fail a FetchCandleRange asked for batch_size 100,000.
-        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)],
-    )
+    """A channel to the gateway and the service stub: TLS when BACKBONE_GATEWAY_CA names the
+    certificate (or CA) to trust, every call carrying BACKBONE_API_KEY when it is set; plaintext
+    and keyless otherwise (the gateway's defaults). A bad setting exits naming the variable."""
+    # Bulk batches of 10,000 candles are about 0.5 MB, far below this; the default (4 MiB) would
+    # fail a FetchCandleRange asked for batch_size 100,000.
+    options = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+    ca_path = os.environ.get(GATEWAY_CA_VARIABLE, "").strip()
+    if ca_path:
+        try:
+            ca = Path(ca_path).read_bytes()
+        except OSError as e:
+            sys.exit(f"error: {GATEWAY_CA_VARIABLE}: cannot read {ca_path!r}: {e.strerror}")
+        channel = grpc.secure_channel(gateway, grpc.ssl_channel_credentials(root_certificates=ca), options=options)
+    else:
+        channel = grpc.insecure_channel(gateway, options=options)
+    key = os.environ.get(API_KEY_VARIABLE, "").strip()
+    if key:
+        if any(c.isspace() for c in key):
+            sys.exit(f"error: {API_KEY_VARIABLE}: an API key has no spaces")
+        channel = grpc.intercept_channel(channel, _Bearer(key))
     return channel, pb_grpc.MarketDataServiceStub(channel)
 
 

@@ -47,9 +47,10 @@ class WireReader {
 /**
  * ReadCandlesResponse from its wire bytes, each column copied once into memory of its own, so the
  * columns are 8-byte aligned and become typed arrays without a further copy (`columnsFromWire`);
- * `candle_batch` stays a view of `bytes`.
- * The generic deserializer copies the whole message first (grpc-js reuses its buffer) and then
- * every unaligned column again. Same result as protobuf-es `fromBinary` (a test holds them equal).
+ * `candle_batch` stays a view of `bytes` (grpc-js hands each message over in a buffer of its own:
+ * test/integration/scratch-serializer.test.ts). The generic deserializer copies the whole message
+ * first and then every unaligned column again. Same result as protobuf-es `fromBinary` (a test
+ * holds them equal).
  */
 export function decodeReadCandlesResponse(bytes: Uint8Array): ReadCandlesResponse {
   const r = new WireReader(bytes);
@@ -80,7 +81,7 @@ export function decodeReadCandlesResponse(bytes: Uint8Array): ReadCandlesRespons
       // uint32: protobuf keeps the low 32 bits.
       count = r.varint() % 2 ** 32;
     } else if (field === 3 && wireType === WIRE_LEN) {
-      // Forwarded as it is, so a view: grpc-js hands each message over in a buffer of its own.
+      // Forwarded as it is, so a view.
       const [start, end] = r.span();
       candleBatch = bytes.subarray(start, end);
     } else if (field === 4 && wireType === WIRE_VARINT) {

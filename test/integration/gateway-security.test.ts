@@ -3,7 +3,7 @@
  * over one stack's simulator and storage daemon, real gRPC clients, and the gateway process
  * refusing to listen beyond loopback.
  */
-import { execFileSync, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { credentials, InterceptingCall, type Interceptor, type ServiceError, sta
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { MarketDataService, Priority, type StreamTickersResponse, Timeframe } from "../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { loadGatewayConfig } from "../../src/gateway/config.js";
+import { selfSignedCertificate } from "../support/self-signed-certificate.js";
 import { createGateway, type Gateway } from "../../src/gateway/gateway.js";
 import { UpbitRestClient } from "../../src/gateway/upstream/upbit-rest-client.js";
 import { runCli } from "../../src/cli/run-cli.js";
@@ -128,14 +129,7 @@ describe("gateway security", () => {
     let cert: Buffer;
 
     beforeAll(async () => {
-      const certPath = join(dir, "gateway.crt");
-      const keyPath = join(dir, "gateway.key");
-      // A throwaway self-signed certificate for this test run (Debian package `openssl`).
-      execFileSync(
-        "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", keyPath, "-out", certPath, "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-        { stdio: "ignore" },
-      );
+      const { certPath, keyPath } = selfSignedCertificate(dir);
       cert = readFileSync(certPath);
       ({ address } = await startGateway({ BACKBONE_TLS_CERT: certPath, BACKBONE_TLS_KEY: keyPath }));
     });

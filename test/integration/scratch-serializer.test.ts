@@ -3,11 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ScratchBuffer } from "../../src/shared/scratch-buffer.js";
 
 /**
- * The bulk serializers (FetchCandleRange in the gateway, ReadCandles in the daemon) write every
- * message into one reused buffer, which is only sound while grpc-js copies a serializer's result
- * before the next message is serialized. This holds any grpc-js upgrade to that: a stream of
- * distinct messages written faster than the client reads them (so grpc-js queues them) must
- * arrive intact.
+ * Two things the bulk path takes from grpc-js, held here for any upgrade:
+ * - the serializers (FetchCandleRange in the gateway, ReadCandles in the daemon) write every
+ *   message into one reused buffer, sound only while grpc-js copies a serializer's result before
+ *   it serializes the next message;
+ * - the gateway forwards the daemon's encoded candles as views of the received message, sound
+ *   only while grpc-js hands each received message over in a buffer of its own.
+ * So: distinct messages written faster than the client reads them (grpc-js queues them), each
+ * kept by the client as the very buffer its deserializer got, must all be intact at the end.
  */
 const MESSAGES = 60;
 const SIZE = 256 * 1024;
@@ -46,7 +49,7 @@ beforeAll(async () => {
 afterAll(() => server.forceShutdown());
 
 describe("a serializer writing into a ScratchBuffer", () => {
-  it("sends every queued message intact: grpc-js copies each before serializing the next", async () => {
+  it("sends every queued message intact, and the client's buffers stay intact while it keeps them", async () => {
     const Client = makeGenericClientConstructor(definition, "Scratch");
     const client = new Client(address, credentials.createInsecure());
     const received: Buffer[] = [];

@@ -14,8 +14,8 @@ export interface DemoProcess {
   stop(): Promise<number | string>;
 }
 
-/** Starts the demo on free ports with a fresh data directory and waits for its "listening" line. */
-export async function startDemoProcess(): Promise<DemoProcess> {
+/** Starts the demo on free ports with a fresh data directory (and `env` on top) and waits for its "listening" line. */
+export async function startDemoProcess(env: Record<string, string> = {}): Promise<DemoProcess> {
   const dataDir = tempDir("mdb-polyglot-");
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", DEMO_MAIN], {
     cwd: REPO,
@@ -25,6 +25,7 @@ export async function startDemoProcess(): Promise<DemoProcess> {
       BACKBONE_STORAGE_LISTEN: "127.0.0.1:0",
       BACKBONE_SIM_PORT: "0",
       BACKBONE_DATA_DIR: dataDir,
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

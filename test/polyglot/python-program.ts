@@ -27,15 +27,15 @@ export function runScript(script: string, args: string[]): Promise<string> {
 }
 
 /**
- * Runs one example program with `genDir` as its stubs folder, to its end. A program that hangs
+ * Runs one example program with `genDir` as its stubs folder (and `env` on top), to its end. A program that hangs
  * is ended once the test's own timeout is near, so its output still shows in the failure.
  */
-export function runProgram(program: string, args: string[], genDir: string): Promise<ProgramRun> {
+export function runProgram(program: string, args: string[], genDir: string, env: Record<string, string> = {}): Promise<ProgramRun> {
   return new Promise((resolve, reject) =>
     execFile(
       PYTHON,
       [EXAMPLES + program, ...args],
-      { env: { ...process.env, BACKBONE_PY_GEN: genDir, PYTHONDONTWRITEBYTECODE: "1" }, timeout: 50_000, killSignal: "SIGKILL" },
+      { env: { ...process.env, BACKBONE_PY_GEN: genDir, PYTHONDONTWRITEBYTECODE: "1", ...env }, timeout: 50_000, killSignal: "SIGKILL" },
       (error, stdout, stderr) => {
         // `error` is set for any non-zero exit; the code and output say everything the test needs.
         const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
