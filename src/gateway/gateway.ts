@@ -4,7 +4,7 @@ import { grpcServiceDefinition } from "../shared/grpc/service-definition.js";
 import type { Logger } from "../shared/logger.js";
 import { ScratchBuffer } from "../shared/scratch-buffer.js";
 import { CandleCoordinator } from "./candles/candle-coordinator.js";
-import { encodeCandlesAnswer } from "./candles/candles-response-encoding.js";
+import { type CandlesAnswer, encodeCandlesAnswer } from "./candles/candles-response-encoding.js";
 import { encodeRangeBatch, type RangeBatch } from "./candles/range-batch-encoding.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayDeps } from "./gateway-deps.js";
@@ -47,9 +47,10 @@ export interface GatewayOptions {
 
 /** The public service's wire definition, with the hand-written encoders of its hottest answers. */
 export function publicServiceDefinition(): ServiceDefinition {
+  const candlesOut = new ScratchBuffer();
   const rangeBatchOut = new ScratchBuffer();
   return grpcServiceDefinition(MarketDataService, {
-    getCandles: encodeCandlesAnswer,
+    getCandles: (answer: CandlesAnswer) => encodeCandlesAnswer(answer, candlesOut),
     fetchCandleRange: (batch: RangeBatch) => encodeRangeBatch(batch, rangeBatchOut),
     streamTickers: encodeOnce(StreamTickersResponseSchema),
     streamOrderbooks: encodeOnce(StreamOrderbooksResponseSchema),

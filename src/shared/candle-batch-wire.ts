@@ -1,5 +1,5 @@
 import { allocateColumns, type CandleColumns, columnsLength, PRICE_COLUMNS } from "./candle-columns.js";
-import { lenFieldLength, WIRE_LEN, wireTag, writeVarint } from "./protobuf-wire.js";
+import { lenFieldLength, SIX_BYTE_VARINT_END, SIX_BYTE_VARINT_MIN, WIRE_LEN, wireTag, writeSixByteVarint, writeVarint } from "./protobuf-wire.js";
 import "./candle-columns-wire.js"; // refuses big-endian hosts: price columns are copied as their bytes
 
 /**
@@ -40,10 +40,9 @@ const TAG_TIME = wireTag(2, WIRE_LEN);
 /** open, high, low, close, volume, quote_volume: CandleBatch fields 3..8. */
 const FIRST_PRICE_FIELD = 3;
 
-// Millisecond times from 1971 to 2109 lie in [2^35, 2^42): 6-byte varints. Candles start after
-// 2017, so every batch takes the unrolled path; the general one stays for anything else.
-const SIX_BYTE_HI_MIN = 2 ** 3;
-const SIX_BYTE_HI_END = 2 ** 10;
+/** High halves of the 6-byte varint range [2^35, 2^42). */
+const SIX_BYTE_HI_MIN = SIX_BYTE_VARINT_MIN / 2 ** 32;
+const SIX_BYTE_HI_END = SIX_BYTE_VARINT_END / 2 ** 32;
 
 /** The times as 32-bit halves (little-endian host): no BigInt per value. */
 function halvesOf(time: BigInt64Array): Uint32Array {
@@ -93,17 +92,8 @@ function writeTimes(buf: Uint8Array, at: number, halves: Uint32Array, n: number,
     for (let i = 0; i < n; i++) at = writeVarint64(buf, at, halves[2 * i]!, halves[2 * i + 1]!);
     return at;
   }
-  for (let i = 0; i < n; i++) {
-    const lo = halves[2 * i]!;
-    const hi = halves[2 * i + 1]!;
-    buf[at] = lo | 0x80;
-    buf[at + 1] = (lo >>> 7) | 0x80;
-    buf[at + 2] = (lo >>> 14) | 0x80;
-    buf[at + 3] = (lo >>> 21) | 0x80;
-    buf[at + 4] = (lo >>> 28) | (hi << 4) | 0x80;
-    buf[at + 5] = hi >>> 3;
-    at += 6;
-  }
+  // Candles start after 2017, so every batch takes this path; the general one stays for anything else.
+  for (let i = 0; i < n; i++) at = writeSixByteVarint(buf, at, halves[2 * i]!, halves[2 * i + 1]!);
   return at;
 }
 

@@ -45,14 +45,22 @@ export function sliceColumns(c: CandleColumns, from: number, to: number): Candle
   };
 }
 
-/** A view of the rows of ascending `c` with open time in `[start, end)`. */
+/** The first row of ascending `c` at or after index `from` whose open time is not below `t`. */
+function lowerBound(c: CandleColumns, t: number, from: number): number {
+  let lo = from;
+  let hi = columnsLength(c);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Number(c.time[mid]) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A view of the rows of ascending `c` with open time in `[start, end)`; a binary search, so a BigInt per probe, not per row. */
 export function columnsWithin(c: CandleColumns, start: number, end: number): CandleColumns {
-  const n = columnsLength(c);
-  let from = 0;
-  while (from < n && Number(c.time[from]) < start) from++;
-  let to = from;
-  while (to < n && Number(c.time[to]) < end) to++;
-  return sliceColumns(c, from, to);
+  const from = lowerBound(c, start, 0);
+  return sliceColumns(c, from, Math.max(from, lowerBound(c, end, from)));
 }
 
 /** The rows of `parts`, in order, in one set of columns. */

@@ -1,13 +1,20 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ScratchBuffer } from "../../../src/shared/scratch-buffer.js";
 import type { CandleInit } from "../../../src/gateway/candles/candle-coordinator.js";
 import { type AnswerCandles, candleInits, encodeCandlesAnswer } from "../../../src/gateway/candles/candles-response-encoding.js";
 import { GapReason, GetCandlesResponseSchema, ResponseMetaSchema, Source } from "../../../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { columnsFromRows } from "../../../src/shared/candle-columns.js";
 
 const price = fc.oneof(fc.constant(0), fc.constant(-0), fc.double({ noNaN: true }), fc.double({ min: 0, max: 1e12, noNaN: true }));
-const time = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 }));
+const time = fc.oneof(
+  fc.constant(0),
+  fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  fc.integer({ min: 1_500_000_000_000, max: 2_000_000_000_000 }),
+  // The edges of the 6-byte varint range every candle time takes.
+  fc.constantFrom(2 ** 35 - 1, 2 ** 35, 2 ** 42 - 1, 2 ** 42),
+);
 const closedCandle = fc.record({ time, open: price, high: price, low: price, close: price, volume: price, quoteVolume: price, synthetic: fc.boolean() });
 const formingCandle = fc.record({
   timeMs: time.map(BigInt),
@@ -44,11 +51,12 @@ function initsOf(closed: readonly Closed[], withFlags: boolean, forming: CandleI
 }
 
 describe("encodeCandlesAnswer", () => {
-  it("writes exactly the bytes protobuf-es writes for the same GetCandlesResponse", () => {
+  it("writes exactly the bytes protobuf-es writes for the same GetCandlesResponse, into a fresh or a reused buffer", () => {
+    const scratch = new ScratchBuffer();
     fc.assert(
-      fc.property(fc.array(closedCandle, { maxLength: 30 }), fc.boolean(), fc.option(formingCandle, { nil: undefined }), meta, (closed, withFlags, forming, m) => {
+      fc.property(fc.array(closedCandle, { maxLength: 30 }), fc.boolean(), fc.option(formingCandle, { nil: undefined }), meta, fc.boolean(), (closed, withFlags, forming, m, reuse) => {
         const metaMessage = create(ResponseMetaSchema, m);
-        const ours = encodeCandlesAnswer({ candles: answerOf(closed, withFlags, forming), meta: metaMessage });
+        const ours = encodeCandlesAnswer({ candles: answerOf(closed, withFlags, forming), meta: metaMessage }, reuse ? scratch : undefined);
         const reference = toBinary(GetCandlesResponseSchema, create(GetCandlesResponseSchema, { candles: initsOf(closed, withFlags, forming), meta: metaMessage }));
         expect(new Uint8Array(ours)).toEqual(reference);
       }),
