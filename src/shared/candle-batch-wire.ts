@@ -80,8 +80,8 @@ function writeVarint64(buf: Uint8Array, at: number, lo: number, hi: number): num
   return at;
 }
 
-function timeBytesLength(halves: Uint32Array, n: number): number {
-  if (allSixBytes(halves, n)) return 6 * n;
+function timeBytesLength(halves: Uint32Array, n: number, sixBytes: boolean): number {
+  if (sixBytes) return 6 * n;
   let len = 0;
   for (let i = 0; i < n; i++) len += varint64Length(halves[2 * i]!, halves[2 * i + 1]!);
   return len;
@@ -97,26 +97,34 @@ function writeTimes(buf: Uint8Array, at: number, halves: Uint32Array, n: number,
   return at;
 }
 
-/** Bytes `writeCandleBatchFields` writes for `c`. */
-export function candleBatchFieldsLength(c: CandleColumns): number {
+/** How `writeCandleBatchFields` lays out some columns: worked out once for sizing and writing. */
+export interface CandleBatchLayout {
+  /** Bytes written. */
+  readonly length: number;
+  readonly timeBytes: number;
+  readonly sixBytes: boolean;
+}
+
+export function candleBatchLayout(c: CandleColumns): CandleBatchLayout {
   const n = columnsLength(c);
-  if (n === 0) return 0;
-  return lenFieldLength(timeBytesLength(halvesOf(c.time), n)) + PRICE_COLUMNS.length * lenFieldLength(8 * n);
+  if (n === 0) return { length: 0, timeBytes: 0, sixBytes: true };
+  const halves = halvesOf(c.time);
+  const sixBytes = allSixBytes(halves, n);
+  const timeBytes = timeBytesLength(halves, n, sixBytes);
+  return { length: lenFieldLength(timeBytes) + PRICE_COLUMNS.length * lenFieldLength(8 * n), timeBytes, sixBytes };
 }
 
 /**
- * Writes CandleBatch fields 2-8 of `c` at `at` (the same bytes protobuf-es writes for them; a
- * packed double field is the column's own little-endian bytes, so a price column is one copy);
- * returns the end. Times must be non-negative (candles start after 2017).
+ * Writes CandleBatch fields 2-8 of `c` at `at` as `layout` (of these columns) says: the same bytes
+ * protobuf-es writes for them (a packed double field is the column's own little-endian bytes, so a
+ * price column is one copy); returns the end. Times must be non-negative (candles start after 2017).
  */
-export function writeCandleBatchFields(buf: Buffer, at: number, c: CandleColumns): number {
+export function writeCandleBatchFields(buf: Buffer, at: number, c: CandleColumns, layout: CandleBatchLayout): number {
   const n = columnsLength(c);
   if (n === 0) return at;
-  const halves = halvesOf(c.time);
-  const sixBytes = allSixBytes(halves, n);
   buf[at++] = TAG_TIME;
-  at = writeVarint(buf, at, sixBytes ? 6 * n : timeBytesLength(halves, n));
-  at = writeTimes(buf, at, halves, n, sixBytes);
+  at = writeVarint(buf, at, layout.timeBytes);
+  at = writeTimes(buf, at, halvesOf(c.time), n, layout.sixBytes);
   PRICE_COLUMNS.forEach((name, k) => {
     const column = c[name];
     buf[at++] = wireTag(FIRST_PRICE_FIELD + k, WIRE_LEN);
@@ -128,8 +136,9 @@ export function writeCandleBatchFields(buf: Buffer, at: number, c: CandleColumns
 }
 
 export function encodeCandleBatchFields(c: CandleColumns): EncodedCandles {
-  const bytes = Buffer.allocUnsafe(candleBatchFieldsLength(c));
-  writeCandleBatchFields(bytes, 0, c);
+  const layout = candleBatchLayout(c);
+  const bytes = Buffer.allocUnsafe(layout.length);
+  writeCandleBatchFields(bytes, 0, c, layout);
   const n = columnsLength(c);
   return { count: n, lastTimeMs: n > 0 ? Number(c.time[n - 1]) : 0, bytes };
 }

@@ -1,4 +1,4 @@
-import { candleBatchFieldsLength, writeCandleBatchFields } from "../shared/candle-batch-wire.js";
+import { candleBatchLayout, writeCandleBatchFields } from "../shared/candle-batch-wire.js";
 import { type CandleColumns, columnsLength, PRICE_COLUMNS } from "../shared/candle-columns.js";
 import { lenFieldLength, varintLength, WIRE_LEN, WIRE_VARINT, wireTag, writeVarint } from "../shared/protobuf-wire.js";
 import type { ScratchBuffer } from "../shared/scratch-buffer.js";
@@ -33,7 +33,8 @@ export function encodeReadBatch(b: ReadBatch, out?: ScratchBuffer): Buffer {
   const lastTime = n > 0 ? Number(c.time[n - 1]) : 0;
   const raw = b.asCandleBatch ? [] : rawColumns(c);
   const columnsBody = raw.reduce((sum, col) => sum + (col.length > 0 ? lenFieldLength(col.length) : 0), 0);
-  const batchBody = b.asCandleBatch ? candleBatchFieldsLength(c) : 0;
+  const layout = b.asCandleBatch ? candleBatchLayout(c) : undefined;
+  const batchBody = layout?.length ?? 0;
   const size =
     (b.asCandleBatch ? 0 : lenFieldLength(columnsBody)) +
     (n > 0 ? 1 + varintLength(n) : 0) +
@@ -56,10 +57,10 @@ export function encodeReadBatch(b: ReadBatch, out?: ScratchBuffer): Buffer {
     buf[at++] = TAG_COUNT;
     at = writeVarint(buf, at, n);
   }
-  if (batchBody > 0) {
+  if (layout && batchBody > 0) {
     buf[at++] = TAG_CANDLE_BATCH;
     at = writeVarint(buf, at, batchBody);
-    at = writeCandleBatchFields(buf, at, c);
+    at = writeCandleBatchFields(buf, at, c, layout);
   }
   if (lastTime > 0) {
     buf[at++] = TAG_LAST_TIME;

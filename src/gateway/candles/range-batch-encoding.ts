@@ -1,6 +1,6 @@
 import { toBinary } from "@bufbuild/protobuf";
 import { type ResponseMeta, ResponseMetaSchema } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
-import { type CandlePart, candleBatchFieldsLength, isEncoded, writeCandleBatchFields } from "../../shared/candle-batch-wire.js";
+import { type CandlePart, candleBatchLayout, isEncoded, writeCandleBatchFields } from "../../shared/candle-batch-wire.js";
 import { lenFieldLength, varintLength, WIRE_LEN, WIRE_VARINT, wireTag, writeVarint } from "../../shared/protobuf-wire.js";
 import type { ScratchBuffer } from "../../shared/scratch-buffer.js";
 
@@ -40,6 +40,21 @@ function encodeProgress(p: RangeProgress): Buffer {
   return buf;
 }
 
+/** A batch's candle fields: the daemon's bytes as they are, or columns written out. */
+function candlesField(part: CandlePart): { length: number; write(buf: Buffer, at: number): number } {
+  if (isEncoded(part)) {
+    return {
+      length: part.bytes.length,
+      write: (buf, at) => {
+        buf.set(part.bytes, at);
+        return at + part.bytes.length;
+      },
+    };
+  }
+  const layout = candleBatchLayout(part);
+  return { length: layout.length, write: (buf, at) => writeCandleBatchFields(buf, at, part, layout) };
+}
+
 /**
  * FetchCandleRangeResponse in protobuf wire format, written directly: the same bytes protobuf-es
  * produces (a test holds them equal). Candles already encoded by the daemon are copied as they
@@ -50,8 +65,8 @@ export function encodeRangeBatch(b: RangeBatch, out?: ScratchBuffer): Buffer {
   const market = Buffer.from(b.market, "utf8");
   const progress = encodeProgress(b.progress);
   const meta = b.meta ? toBinary(ResponseMetaSchema, b.meta) : undefined;
-  const candles = isEncoded(b.candles) ? b.candles.bytes.length : candleBatchFieldsLength(b.candles);
-  let body = candles + lenFieldLength(progress.length);
+  const candles = candlesField(b.candles);
+  let body = candles.length + lenFieldLength(progress.length);
   if (market.length > 0) body += lenFieldLength(market.length);
   if (meta) body += lenFieldLength(meta.length);
   const size = lenFieldLength(body);
@@ -64,10 +79,7 @@ export function encodeRangeBatch(b: RangeBatch, out?: ScratchBuffer): Buffer {
     at = writeVarint(buf, at, market.length);
     at += market.copy(buf, at);
   }
-  if (isEncoded(b.candles)) {
-    buf.set(b.candles.bytes, at);
-    at += candles;
-  } else at = writeCandleBatchFields(buf, at, b.candles);
+  at = candles.write(buf, at);
   buf[at++] = TAG_PROGRESS;
   at = writeVarint(buf, at, progress.length);
   buf.set(progress, at);
