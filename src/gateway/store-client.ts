@@ -4,10 +4,11 @@ import {
   type GetRealtimeRequestSchema,
   type GetRealtimeResponse,
   type PutRealtimeRequestSchema,
+  type ReadCandlesResponse,
   StorageService,
   type StatsResponse,
 } from "../gen/backbone/storage/v1/storage_pb.js";
-import type { EncodedCandles } from "../shared/candle-batch-wire.js";
+import { encodeCandleBatchFields, type EncodedCandles } from "../shared/candle-batch-wire.js";
 import { type CandleColumns, columnsLength, concatColumns, sliceColumns } from "../shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../shared/candle-columns-wire.js";
 import { createGrpcClient, type GrpcClient } from "../shared/grpc/client.js";
@@ -15,6 +16,16 @@ import type { Interval } from "../shared/intervals.js";
 import { decodeReadCandlesResponse } from "../shared/read-candles-decoding.js";
 import { MAX_LATEST_CANDLES } from "../shared/storage-limits.js";
 import { type Timeframe, timeframeToProto } from "../shared/timeframe.js";
+
+/**
+ * A ReadCandles answer asked for `as_candle_batch` as encoded candles. A daemon that answered with
+ * raw columns instead (one that predates the option) is encoded here, so a version skew costs
+ * time, never candles.
+ */
+export function encodedPart(m: ReadCandlesResponse): EncodedCandles {
+  if (m.candleBatch.length > 0 || m.count === 0) return { count: m.count, lastTimeMs: Number(m.lastTimeMs), bytes: m.candleBatch };
+  return encodeCandleBatchFields(columnsFromWire(m.candles, "candles"));
+}
 
 /** The storage daemon could not be reached or did not answer in time. */
 export class StoreUnavailableError extends Error {
@@ -116,9 +127,7 @@ export class StoreClient {
     };
     const stream = this.client.readCandles(request, o.signal ? { signal: o.signal } : {});
     try {
-      for await (const m of stream) {
-        if (m.count > 0) yield { count: m.count, lastTimeMs: Number(m.lastTimeMs), bytes: m.candleBatch };
-      }
+      for await (const m of stream) if (m.count > 0) yield encodedPart(m);
     } catch (e) {
       throw this.unavailable(e, o) ?? e;
     }
