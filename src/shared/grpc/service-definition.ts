@@ -17,8 +17,9 @@ function serializer<D extends DescMessage>(schema: D): (m: MessageShape<D>) => B
 }
 
 /**
- * Decoded `bytes` fields are views into the buffer they were decoded from, and grpc-js reuses its
- * buffers once the deserializer returns: decode from a copy the message owns.
+ * Decoded `bytes` fields are views into the buffer they were decoded from: decode from a copy the
+ * message owns. A precaution only: grpc-js hands each message over in a buffer of its own
+ * (test/integration/scratch-serializer.test.ts), which the bulk paths rely on to skip this copy.
  */
 function deserializer<D extends DescMessage>(schema: D): (b: Buffer) => MessageShape<D> {
   return (b) => fromBinary(schema, new Uint8Array(b));
