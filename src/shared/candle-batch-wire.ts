@@ -25,10 +25,6 @@ export function isEncoded(part: CandlePart): part is EncodedCandles {
   return "bytes" in part;
 }
 
-export function partLength(part: CandlePart): number {
-  return isEncoded(part) ? part.count : columnsLength(part);
-}
-
 /** Open time of the part's last candle; undefined when it is empty. */
 export function partLastTime(part: CandlePart): number | undefined {
   if (isEncoded(part)) return part.count > 0 ? part.lastTimeMs : undefined;

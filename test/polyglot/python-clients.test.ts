@@ -131,7 +131,7 @@ describe("the examples against a gateway with TLS and API keys", () => {
     expect(run.summary).toMatchObject({ program: "chart", market: "KRW-BTC", candles: 10 });
   });
 
-  it("is refused without the key, and says which variable is wrong when the CA cannot be read", async () => {
+  it("is refused without the key, and names the variable when the CA cannot be read or the key has spaces", async () => {
     const keyless = await runProgram("chart_candles.py", args(), genDir, { BACKBONE_GATEWAY_CA: caPath });
     expect(keyless.code).toBe(1);
     expect(keyless.summary).toMatchObject({ program: "chart", error: { code: "UNAUTHENTICATED" } });
@@ -139,6 +139,9 @@ describe("the examples against a gateway with TLS and API keys", () => {
     // It exits before any summary line, so runProgram fails showing its stderr.
     await expect(runProgram("chart_candles.py", args(), genDir, { BACKBONE_GATEWAY_CA: join(dir, "missing.pem"), BACKBONE_API_KEY: KEY })).rejects.toThrow(
       /error: BACKBONE_GATEWAY_CA: cannot read/,
+    );
+    await expect(runProgram("chart_candles.py", args(), genDir, { BACKBONE_GATEWAY_CA: caPath, BACKBONE_API_KEY: "two words" })).rejects.toThrow(
+      /error: BACKBONE_API_KEY: an API key has no spaces/,
     );
   });
 });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { RangeBatcher } from "../../../src/gateway/candles/range-batcher.js";
-import { type CandlePart, decodeCandleBatchFields, encodeCandleBatchFields, isEncoded, partLength } from "../../../src/shared/candle-batch-wire.js";
+import { type CandlePart, decodeCandleBatchFields, encodeCandleBatchFields, isEncoded } from "../../../src/shared/candle-batch-wire.js";
 import { allocateColumns, type CandleColumns, columnsLength } from "../../../src/shared/candle-columns.js";
 
 const T0 = 1_700_000_000_000;
@@ -17,6 +17,7 @@ function numbered(from: number, n: number): CandleColumns {
 }
 
 const columns = (p: CandlePart) => (isEncoded(p) ? decodeCandleBatchFields(p) : p);
+const partLength = (p: CandlePart) => (isEncoded(p) ? p.count : columnsLength(p));
 
 describe("RangeBatcher", () => {
   it("re-cuts parts of any size into batches of exactly the batch size, in order, losing nothing", async () => {
