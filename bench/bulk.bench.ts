@@ -11,8 +11,9 @@
  * 2. FetchCandleRange of 1,000,000 candles, one market, at the server's default batch size.
  * 3. FetchCandleRange of 10 markets x 1,000,000 in one call, with the peak RSS of gateway and
  *    daemon (before, peak, after), CRITICAL GetTickers every 50 ms alongside (against the same
- *    calls alone before any bulk work), then the gateway's longest event-loop block (GetStats),
- *    beside an idle Node process's over the same window: the machine's own scheduling noise.
+ *    calls alone before any bulk work), then the gateway's longest event-loop block (GetStats):
+ *    the part of it spent running (the gateway's own work, the target), and all of it beside an
+ *    idle Node process's over the same window (waiting for a core: the machine's scheduling).
  * 4. The same 1,000,000 candles paged with unary GetCandles (20,000 a page, the default cap)
  *    through the protobuf-es client, as a user would.
  *
@@ -109,6 +110,9 @@ interface GatewayRound {
     afterBulkMaxMs: number;
     afterBulkP99Ms: number;
     afterPagingMaxMs: number;
+    /** The same two for the longest block spent running (`event_loop_busy_max_ms`). */
+    beforeBulkBusyMaxMs: number;
+    afterBulkBusyMaxMs: number;
     /** An idle Node process on the same machine during the 10M fetch: scheduling noise alone. */
     idleControl: LoopDelay;
   };
@@ -148,12 +152,14 @@ export interface BulkBenchResult {
     afterBulkP99Ms: number[];
     afterPagingMaxMs: number[];
     idleControlMaxMs: number[];
-    /**
-     * The longest block during the bulk fetches over all rounds: exact when some round's max rose
-     * during them (`exact`), else only bounded by the startup max.
-     */
+    /** The longest block during the bulk fetches over all rounds (see bulkMax). */
     bulkMaxMs: number;
     exact: boolean;
+    beforeBulkBusyMaxMs: number[];
+    afterBulkBusyMaxMs: number[];
+    /** The longest block spent running during the bulk fetches (the target), `exact` as above. */
+    bulkBusyMaxMs: number;
+    busyExact: boolean;
   };
   /** The DuckDB file: what the daemon's cache can grow towards when every row is read. */
   databaseSizeMiB: number;
@@ -565,6 +571,8 @@ async function gatewayRound(sim: SimProcess, dataDir: string, written: readonly 
         afterBulkMaxMs: afterBulk.eventLoopDelayMaxMs,
         afterBulkP99Ms: afterBulk.eventLoopDelayP99Ms,
         afterPagingMaxMs: afterPaging.eventLoopDelayMaxMs,
+        beforeBulkBusyMaxMs: beforeBulk.eventLoopBusyMaxMs,
+        afterBulkBusyMaxMs: afterBulk.eventLoopBusyMaxMs,
         idleControl,
       },
       databaseSizeBytes: Number(stats.store?.databaseSizeBytes ?? 0),
@@ -577,6 +585,16 @@ async function gatewayRound(sim: SimProcess, dataDir: string, written: readonly 
     client.close();
     await stopGateway(gateway);
   }
+}
+
+/**
+ * The longest block during the bulk fetches from each round's maxima since start, before and
+ * after them: exact when some round's max rose during them, else only bounded by the startup max.
+ */
+function bulkMax(rounds: readonly { before: number; after: number }[]): { maxMs: number; exact: boolean } {
+  const maxMs = Math.max(...rounds.map((r) => r.after));
+  const rose = rounds.filter((r) => r.after > r.before);
+  return { maxMs, exact: rose.length > 0 && Math.max(...rose.map((r) => r.after)) === maxMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,7 +661,7 @@ export async function runBulkBench(log: (msg: string) => void = () => undefined)
       log(
         `  scan ${(runs.scan1[r]! / 1e6).toFixed(2)}M/s, ${(runs.scan10[r]! / 1e6).toFixed(2)}M/s; ` +
           `fetch ${(g.fetch1 / 1e6).toFixed(2)}M/s, ${(g.fetch10 / 1e6).toFixed(2)}M/s; paging ${(g.paging / 1e6).toFixed(3)}M/s; ` +
-          `event loop max ${g.eventLoop.afterBulkMaxMs.toFixed(1)} ms`,
+          `event loop max ${g.eventLoop.afterBulkMaxMs.toFixed(1)} ms (own work ${g.eventLoop.afterBulkBusyMaxMs.toFixed(1)} ms)`,
       );
     }
 
@@ -655,10 +673,8 @@ export async function runBulkBench(log: (msg: string) => void = () => undefined)
     const ratio1 = fetch1 / scan1;
     const ratio10 = fetch10 / scan10;
     const pagingRatio = fetch1 / paging;
-    // A round's max since start is the bulk max only where it rose during the bulk fetches.
-    const rose = rounds.filter((g) => g.eventLoop.afterBulkMaxMs > g.eventLoop.beforeBulkMaxMs);
-    const blockMs = Math.max(...rounds.map((g) => g.eventLoop.afterBulkMaxMs));
-    const blockExact = rose.length > 0 && Math.max(...rose.map((g) => g.eventLoop.afterBulkMaxMs)) === blockMs;
+    const block = bulkMax(rounds.map((g) => ({ before: g.eventLoop.beforeBulkMaxMs, after: g.eventLoop.afterBulkMaxMs })));
+    const busy = bulkMax(rounds.map((g) => ({ before: g.eventLoop.beforeBulkBusyMaxMs, after: g.eventLoop.afterBulkBusyMaxMs })));
     const peak = (rss: RssPeak[]) => Math.max(...rss.map((x) => x.peakMiB));
     const before = (rss: RssPeak[]) => median(rss.map((x) => x.beforeMiB));
     const memory = {
@@ -680,7 +696,7 @@ export async function runBulkBench(log: (msg: string) => void = () => undefined)
       { name: "FetchCandleRange 1M / in-process scan", target: `>= ${TARGET_SCAN_RATIO}`, value: ratio1, ok: ratio1 >= TARGET_SCAN_RATIO },
       { name: "FetchCandleRange 10M / in-process scan", target: `>= ${TARGET_SCAN_RATIO}`, value: ratio10, ok: ratio10 >= TARGET_SCAN_RATIO },
       { name: "FetchCandleRange 1M / GetCandles paging", target: `>= ${TARGET_PAGING_RATIO}`, value: pagingRatio, ok: pagingRatio >= TARGET_PAGING_RATIO },
-      { name: "gateway longest event-loop block (ms)", target: `< ${TARGET_BLOCK_MS}`, value: blockMs, ok: blockMs < TARGET_BLOCK_MS },
+      { name: "gateway longest event-loop block, own work (ms)", target: `< ${TARGET_BLOCK_MS}`, value: busy.maxMs, ok: busy.maxMs < TARGET_BLOCK_MS },
     ];
     const metrics: Metric[] = [
       { name: "FetchCandleRange 1M, 1 market (vs in-process)", unit: "rows/s", value: fetch1, baseline: scan1, ratio: ratio1, target: `ratio >= ${TARGET_SCAN_RATIO}`, ok: targets[0]!.ok },
@@ -690,7 +706,8 @@ export async function runBulkBench(log: (msg: string) => void = () => undefined)
       { name: "daemon RSS MiB, 10M fetch: peak (vs before)", unit: "MiB", value: peak(memory.daemon.fetch10M), baseline: before(memory.daemon.fetch10M) },
       { name: "gateway RSS MiB, 1M fetch: peak (vs before)", unit: "MiB", value: peak(memory.gateway.fetch1M), baseline: before(memory.gateway.fetch1M) },
       { name: "daemon RSS MiB, 1M fetch: peak (vs before)", unit: "MiB", value: peak(memory.daemon.fetch1M), baseline: before(memory.daemon.fetch1M) },
-      { name: "gateway event-loop max block, bulk (vs startup)", unit: "ms", value: blockMs, baseline: Math.max(...rounds.map((g) => g.eventLoop.beforeBulkMaxMs)), target: `< ${TARGET_BLOCK_MS} ms`, ok: targets[3]!.ok },
+      { name: "gateway event-loop max block spent running, bulk (vs startup)", unit: "ms", value: busy.maxMs, baseline: Math.max(...rounds.map((g) => g.eventLoop.beforeBulkBusyMaxMs)), target: `< ${TARGET_BLOCK_MS} ms`, ok: targets[3]!.ok },
+      { name: "gateway event-loop max block, bulk (vs startup)", unit: "ms", value: block.maxMs, baseline: Math.max(...rounds.map((g) => g.eventLoop.beforeBulkMaxMs)) },
       { name: "idle Node process event-loop max, same window", unit: "ms", value: Math.max(...rounds.map((g) => g.eventLoop.idleControl.maxMs)) },
       { name: "gateway event-loop max block, after paging", unit: "ms", value: Math.max(...rounds.map((g) => g.eventLoop.afterPagingMaxMs)) },
       // CPU per candle does not depend on what else the machine runs: where the time goes.
@@ -730,8 +747,12 @@ export async function runBulkBench(log: (msg: string) => void = () => undefined)
         afterBulkP99Ms: rounds.map((g) => g.eventLoop.afterBulkP99Ms),
         afterPagingMaxMs: rounds.map((g) => g.eventLoop.afterPagingMaxMs),
         idleControlMaxMs: rounds.map((g) => g.eventLoop.idleControl.maxMs),
-        bulkMaxMs: blockMs,
-        exact: blockExact,
+        bulkMaxMs: block.maxMs,
+        exact: block.exact,
+        beforeBulkBusyMaxMs: rounds.map((g) => g.eventLoop.beforeBulkBusyMaxMs),
+        afterBulkBusyMaxMs: rounds.map((g) => g.eventLoop.afterBulkBusyMaxMs),
+        bulkBusyMaxMs: busy.maxMs,
+        busyExact: busy.exact,
       },
       databaseSizeMiB: Math.max(...rounds.map((g) => g.databaseSizeBytes)) / 2 ** 20,
       critical,

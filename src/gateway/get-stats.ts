@@ -8,7 +8,7 @@ export interface GatewayActivity {
   readonly startedAtMs: number;
   /** Client streams open now. */
   activeStreams(): number;
-  readonly eventLoop: { readonly maxMs: number; readonly p99Ms: number };
+  readonly eventLoop: { readonly maxMs: number; readonly p99Ms: number; readonly busyMaxMs: number };
 }
 
 /** GetStats: the daemon's store and cache figures, and the gateway's own; answers while the daemon is down. */
@@ -22,6 +22,7 @@ export function createGetStats(deps: GatewayDeps, activity: GatewayActivity): (r
       upstreamCalls: BigInt(deps.upbit.requestsSent),
       eventLoopDelayMaxMs: activity.eventLoop.maxMs,
       eventLoopDelayP99Ms: activity.eventLoop.p99Ms,
+      eventLoopBusyMaxMs: activity.eventLoop.busyMaxMs,
     };
     return create(GetStatsResponseSchema, { store: await storeStats(deps, req.includeSeries, ctx.signal), gateway });
   };

@@ -79,6 +79,7 @@ export function statsText(s: GetStatsResponse, withSeries: boolean): string {
       ["  active streams", count(gw.activeStreams)],
       ["  upstream subscriptions", count(gw.upstreamSubscriptions)],
       ["  upstream calls", count(Number(gw.upstreamCalls))],
+      ["  event loop", `delay p99 ${millis(gw.eventLoopDelayP99Ms)}, longest block ${millis(gw.eventLoopDelayMaxMs)}, longest own work ${millis(gw.eventLoopBusyMaxMs)}`],
     );
   }
   const width = Math.max(...lines.map(([k]) => k.length));
@@ -86,6 +87,8 @@ export function statsText(s: GetStatsResponse, withSeries: boolean): string {
   if (withSeries && store?.available === true) text += `\n${formatTable(seriesRecords(store.series))}`;
   return text;
 }
+
+const millis = (ms: number) => `${ms.toFixed(1)} ms`;
 
 function seriesRecords(series: readonly StoredSeries[]): Records {
   return {

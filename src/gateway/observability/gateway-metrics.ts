@@ -251,5 +251,8 @@ export class GatewayMetrics {
     pulled("backbone_event_loop_lag_seconds", "How late the gateway's event loop ran its last timer", [], (g, v) => g.set((v.eventLoop()?.currentMs ?? 0) / 1_000));
     pulled("backbone_event_loop_delay_p99_seconds", "99th percentile of the event loop's delay since start", [], (g, v) => g.set((v.eventLoop()?.p99Ms ?? 0) / 1_000));
     pulled("backbone_event_loop_delay_max_seconds", "Longest event-loop block since start", [], (g, v) => g.set((v.eventLoop()?.maxMs ?? 0) / 1_000));
+    pulled("backbone_event_loop_busy_max_seconds", "Longest event-loop block since start spent running (the gateway's own work, not waiting for a CPU)", [], (g, v) =>
+      g.set((v.eventLoop()?.busyMaxMs ?? 0) / 1_000),
+    );
   }
 }

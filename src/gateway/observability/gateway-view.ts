@@ -9,6 +9,7 @@ export interface EventLoopReading {
   readonly currentMs: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  readonly busyMaxMs: number;
 }
 
 /**

@@ -83,7 +83,7 @@ function render(s) {
   setText("streams-active", num(s.streams.activeTotal));
   setText("subscribers", num(s.streams.subscribers));
   setText("event-loop-lag", ms(s.eventLoop.lagMs));
-  setText("event-loop-detail", "p99 " + ms(s.eventLoop.p99Ms) + ", max " + ms(s.eventLoop.maxMs));
+  setText("event-loop-detail", "p99 " + ms(s.eventLoop.p99Ms) + ", max " + ms(s.eventLoop.maxMs) + ", own work max " + ms(s.eventLoop.busyMaxMs));
 
   fill("rate-budget", s.rateBudget.map((g) => {
     const share = g.limit > 0 ? Math.min(1, g.used / g.limit) : 0;

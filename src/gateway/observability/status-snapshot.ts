@@ -39,7 +39,7 @@ export interface StatusSnapshot {
     updates: number;
   };
   store: StoreRow;
-  eventLoop: { lagMs: number; p99Ms: number; maxMs: number };
+  eventLoop: { lagMs: number; p99Ms: number; maxMs: number; busyMaxMs: number };
   /** Newest first. */
   recentProblems: ProblemLine[];
   problemsTotal: number;
@@ -148,7 +148,7 @@ export async function buildStatusSnapshot({ metrics, view, problems, startedAtMs
       updates: hub.updates,
     },
     store: storeRow(reading, view.hotCandles()),
-    eventLoop: { lagMs: loop?.currentMs ?? 0, p99Ms: loop?.p99Ms ?? 0, maxMs: loop?.maxMs ?? 0 },
+    eventLoop: { lagMs: loop?.currentMs ?? 0, p99Ms: loop?.p99Ms ?? 0, maxMs: loop?.maxMs ?? 0, busyMaxMs: loop?.busyMaxMs ?? 0 },
     recentProblems: problems.list(),
     problemsTotal: problems.count,
   };

@@ -1,4 +1,5 @@
 import { type IntervalHistogram, monitorEventLoopDelay } from "node:perf_hooks";
+import { type CpuClock, threadCpuClock } from "./thread-cpu-clock.js";
 
 /** Sampling period of the delay histogram, ms: a block is measured to within this. */
 const HISTOGRAM_RESOLUTION_MS = 2;
@@ -14,12 +15,14 @@ export class EventLoopLag {
   private timer: NodeJS.Timeout | undefined;
   /** Every delay since start, for the longest block and the tail (GetStats). */
   private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: HISTOGRAM_RESOLUTION_MS });
+  private readonly busy = new BusyProbe(HISTOGRAM_RESOLUTION_MS);
 
   constructor(private readonly intervalMs = 20) {}
 
   start(): void {
     if (this.timer) return;
     this.histogram.enable();
+    this.busy.start();
     this.expected = performance.now() + this.intervalMs;
     this.timer = setInterval(() => {
       const now = performance.now();
@@ -32,6 +35,7 @@ export class EventLoopLag {
 
   stop(): void {
     this.histogram.disable();
+    this.busy.stop();
     clearInterval(this.timer);
     this.timer = undefined;
     this.lagMs = 0;
@@ -42,6 +46,15 @@ export class EventLoopLag {
     return this.histogram.count === 0 ? 0 : this.histogram.max / 1e6;
   }
 
+  /**
+   * The longest block since start that the event loop's thread spent running, ms (to within 2 ms):
+   * the gateway's own work. `maxMs` also counts time the thread waited for a core that the machine
+   * gave to other processes.
+   */
+  get busyMaxMs(): number {
+    return this.busy.maxMs;
+  }
+
   /** 99th percentile of the event loop's delay since start, ms. */
   get p99Ms(): number {
     return this.histogram.count === 0 ? 0 : this.histogram.percentile(99) / 1e6;
@@ -50,5 +63,41 @@ export class EventLoopLag {
   /** The most recent measurement, ms. */
   get currentMs(): number {
     return this.lagMs;
+  }
+}
+
+/**
+ * A timer every `intervalMs` that, when it fires late, takes as the block's own work the smaller
+ * of the delay and the CPU time the thread used since the previous firing. A block spent waiting
+ * for a core adds delay but no CPU time; a loop busy with short callbacks keeps firing on time.
+ */
+class BusyProbe {
+  maxMs = 0;
+  private running: { timer: NodeJS.Timeout; clock: { read: CpuClock; close(): void } } | undefined;
+
+  constructor(private readonly intervalMs: number) {}
+
+  start(): void {
+    if (this.running) return;
+    const clock = threadCpuClock();
+    let expected = performance.now() + this.intervalMs;
+    let cpu = clock.read();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      const cpuNow = clock.read();
+      const own = Math.min(now - expected, cpuNow - cpu);
+      if (own > this.maxMs) this.maxMs = own;
+      expected = now + this.intervalMs;
+      cpu = cpuNow;
+    }, this.intervalMs);
+    timer.unref();
+    this.running = { timer, clock };
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    clearInterval(this.running.timer);
+    this.running.clock.close();
+    this.running = undefined;
   }
 }

@@ -152,6 +152,7 @@ describe("GatewayMetrics: families read at scrape time", () => {
     expect(sampleValue(text, "backbone_event_loop_lag_seconds")).toBe(0.003);
     expect(sampleValue(text, "backbone_event_loop_delay_p99_seconds")).toBe(0.012);
     expect(sampleValue(text, "backbone_event_loop_delay_max_seconds")).toBe(0.04);
+    expect(sampleValue(text, "backbone_event_loop_busy_max_seconds")).toBe(0.007);
   });
 
   it("reads nothing once unwatched, and every line is valid exposition", async () => {

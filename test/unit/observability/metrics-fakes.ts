@@ -69,7 +69,7 @@ export class FakeView implements GatewayView {
     return Promise.resolve(this.reading);
   }
   eventLoop() {
-    return { currentMs: 3, p99Ms: 12, maxMs: 40 };
+    return { currentMs: 3, p99Ms: 12, maxMs: 40, busyMaxMs: 7 };
   }
 }
 

@@ -76,7 +76,7 @@ describe("buildStatusSnapshot", () => {
       lastMaintenanceDetail: "checkpoint",
       hotCandles: 1_234,
     });
-    expect(s.eventLoop).toEqual({ lagMs: 3, p99Ms: 12, maxMs: 40 });
+    expect(s.eventLoop).toEqual({ lagMs: 3, p99Ms: 12, maxMs: 40, busyMaxMs: 7 });
     expect(s.recentProblems.map((p) => p.message)).toEqual(["upbit rate limited (429); group paused"]);
     expect(s.problemsTotal).toBe(1);
     // What /status.json sends: plain JSON, no BigInt left.

@@ -1,0 +1,73 @@
+import { setTimeout as nextTimers } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { EventLoopLag } from "../../../src/gateway/scheduler/event-loop-lag.js";
+import { threadCpuClock } from "../../../src/gateway/scheduler/thread-cpu-clock.js";
+
+const BLOCK_MS = 60;
+
+/**
+ * The probes' timers fell due during the block; timers run in order of due time, so by the time
+ * one set after the block fires, they have all run.
+ */
+const afterOverdueTimers = () => nextTimers(1);
+
+describe("EventLoopLag", () => {
+  let lag: EventLoopLag | undefined;
+  afterEach(() => lag?.stop());
+
+  it("counts a block spent waiting (no CPU) as delay but not as own work", async () => {
+    lag = new EventLoopLag();
+    lag.start();
+    await afterOverdueTimers();
+    // The thread sleeps: what descheduling by a busy machine looks like from inside.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, BLOCK_MS);
+    await afterOverdueTimers();
+    expect(lag.maxMs).toBeGreaterThanOrEqual(BLOCK_MS - 5);
+    expect(lag.busyMaxMs).toBeLessThan(BLOCK_MS / 3);
+  });
+
+  it("counts a block spent computing as own work", async () => {
+    lag = new EventLoopLag();
+    lag.start();
+    await afterOverdueTimers();
+    const clock = threadCpuClock();
+    const from = clock.read();
+    while (clock.read() - from < BLOCK_MS);
+    clock.close();
+    await afterOverdueTimers();
+    // Within the probe's 2 ms period (and what the thread ran between its last firing and the block).
+    expect(lag.busyMaxMs).toBeGreaterThanOrEqual(BLOCK_MS - 3);
+    expect(lag.maxMs).toBeGreaterThanOrEqual(lag.busyMaxMs - 3);
+  });
+
+  it("keeps its longest block across stop and start", async () => {
+    lag = new EventLoopLag();
+    lag.start();
+    await afterOverdueTimers();
+    const clock = threadCpuClock();
+    const from = clock.read();
+    while (clock.read() - from < BLOCK_MS / 2);
+    clock.close();
+    await afterOverdueTimers();
+    const busy = lag.busyMaxMs;
+    lag.stop();
+    lag.start();
+    expect(lag.busyMaxMs).toBe(busy);
+  });
+});
+
+describe("threadCpuClock", () => {
+  it("advances with the thread's own work, not with its waiting", () => {
+    const clock = threadCpuClock();
+    const t0 = clock.read();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
+    const waited = clock.read() - t0;
+    const t1 = performance.now();
+    while (performance.now() - t1 < 30);
+    const ran = clock.read() - t0 - waited;
+    clock.close();
+    expect(waited).toBeLessThan(10);
+    // A busy machine can take the core away for part of the 30 ms.
+    expect(ran).toBeGreaterThan(5);
+  });
+});
