@@ -14,6 +14,9 @@
  *    1,000 (every update to every subscriber, nothing conflated).
  * 3. Gateway memory per subscriber: the gateway process's VmRSS before and with 1,000
  *    subscribers reading, then with the same 1,000 no longer reading for STALL_MS.
+ * 4. The fan-out floor: added latency at 100 subscribers from a bare grpc-js server that forwards
+ *    the simulator's messages (streams-floor-server.ts), measured the same way: what the gateway's
+ *    own plumbing costs beyond grpc-js on this machine.
  * All of it for StreamTickers (the brief) and StreamOrderbooks: the simulator's tickers are
  * sparse (1-3 a second over 20 markets) while its books move ~90 times a second, which is where
  * fan-out and conflation are under load.
@@ -36,6 +39,7 @@ import { type SubscriberProcess, split, startSubscriberProcesses } from "./strea
 
 const GATEWAY_MAIN = new URL("../src/gateway/main.ts", import.meta.url).pathname;
 const SIM_MAIN = new URL("../src/upbit-sim/main.ts", import.meta.url).pathname;
+const FLOOR_MAIN = new URL("./streams-floor-server.ts", import.meta.url).pathname;
 
 /** The busiest KRW markets by 24 h traded value. */
 const MARKETS = 20;
@@ -76,6 +80,8 @@ interface Cores {
 }
 
 export interface StreamsPoint {
+  /** What served the streams: the gateway, or the fan-out floor (streams-floor-server.ts). */
+  server: StreamServer["name"];
   kind: StreamKind;
   subscribers: number;
   windowS: number;
@@ -151,9 +157,7 @@ export interface StreamsBenchResult {
   metrics: Metric[];
 }
 
-interface GatewayUnderTest {
-  readonly address: string;
-  readonly pid: number;
+interface GatewayUnderTest extends StreamServer {
   stop(): Promise<void>;
 }
 
@@ -209,7 +213,7 @@ async function startGateway(sim: SimProcess): Promise<GatewayUnderTest> {
     }
   };
   try {
-    return { address: String(gateway.listening.address), pid: childRunning(GATEWAY_MAIN), stop };
+    return { name: "gateway", address: String(gateway.listening.address), pid: childRunning(GATEWAY_MAIN), stop };
   } catch (e) {
     await stop();
     throw e;
@@ -221,34 +225,116 @@ interface KindRun {
   memory: MemoryResult;
 }
 
+interface BenchContext {
+  sim: SimProcess;
+  simPid: number;
+  markets: string[];
+  reference: ReferenceReceiver;
+  subscribers: SubscriberProcess[];
+  log: (msg: string) => void;
+}
+
+/** What the subscribers stream from: the gateway, or the fan-out floor. */
+interface StreamServer {
+  readonly name: "gateway" | "floor";
+  readonly address: string;
+  readonly pid: number;
+}
+
+/** Opens `count` subscribers of `kind` on `server`, spread over the subscriber processes. */
+async function openSubscribers(ctx: BenchContext, server: StreamServer, kind: StreamKind, count: number): Promise<SubscriberProcess[]> {
+  const shares = split(count, ctx.subscribers.length);
+  const used = ctx.subscribers.filter((_, i) => shares[i]! > 0);
+  await Promise.all(
+    used.map((s, i) =>
+      s.call({ op: "open", spec: { address: server.address, kind, markets: ctx.markets, depth: BOOK_DEPTH, count: shares[i]!, streamsPerConnection: STREAMS_PER_CONNECTION } }),
+    ),
+  );
+  return used;
+}
+
+async function closeSubscribers(ctx: BenchContext): Promise<void> {
+  const errors = (await Promise.all(ctx.subscribers.map((s) => s.call<string[]>({ op: "close" })))).flat();
+  if (errors.length > 0) throw new Error(`subscriber errors: ${errors.slice(0, 5).join("; ")}`);
+}
+
+/** Opens `count` subscribers, warms up, measures one window; leaves them open. */
+async function measure(
+  ctx: BenchContext,
+  server: StreamServer,
+  kind: StreamKind,
+  count: (typeof COUNTS)[number],
+): Promise<{ point: StreamsPoint; used: SubscriberProcess[]; readyMiB: number; readingMiB: number[] }> {
+  const { simPid, reference: ref, log } = ctx;
+  const serverRss = () => rssMiB(server.pid);
+  const windowMs = WINDOW_MS[kind][count];
+  log(`${kind}: ${count} subscriber(s), ${WARMUP_MS / 1000} s warm-up, ${windowMs / 1000} s window`);
+  const used = await openSubscribers(ctx, server, kind, count);
+  const readyMiB = serverRss();
+  await delay(WARMUP_MS);
+  const cpu0 = { gateway: cpuMs(server.pid), simulator: cpuMs(simPid) };
+  const stopSampling = sampler(serverRss);
+  ref.startWindow();
+  const start = monotonicMs();
+  await Promise.all(used.map((s) => s.call({ op: "record" })));
+  await delay(windowMs);
+  await Promise.all(used.map((s) => s.call({ op: "stop" })));
+  const elapsedMs = monotonicMs() - start;
+  const cpu1 = { gateway: cpuMs(server.pid), simulator: cpuMs(simPid) };
+  const readingMiB = stopSampling();
+  const refWindow = ref.endWindow(kind);
+  // Every message the subscribers got was stamped by the reference long before; this only
+  // lets the reference's own last frames land.
+  await delay(200);
+  const stamps = ref.stamps(kind);
+  const reports = await Promise.all(used.map((s) => s.call<WorkerReport>({ op: "report", refs: stamps })));
+  const received = reports.reduce((n, r) => n + r.updates, 0);
+  const subscriberCpuMs = reports.reduce((n, r) => n + r.cpuMs, 0);
+  const upstreamPerS = refWindow.updates / (refWindow.windowMs / 1000);
+  const seconds = Math.max(...reports.map((r) => r.addedMeanBySecondMs.length));
+  const addedMeanBySecondMs = Array.from({ length: seconds }, (_, i) => {
+    const means = reports.map((r) => r.addedMeanBySecondMs[i]).filter((x): x is number => x !== undefined && !Number.isNaN(x));
+    return means.length === 0 ? Number.NaN : means.reduce((a, b) => a + b, 0) / means.length;
+  });
+  const point: StreamsPoint = {
+    server: server.name,
+    kind,
+    subscribers: count,
+    windowS: elapsedMs / 1000,
+    upstreamPerS,
+    deliveredPerS: reports.reduce((n, r) => n + r.updates / (r.windowMs / 1000), 0),
+    idealPerS: upstreamPerS * count,
+    added: LatencyHistogram.of(...reports.map((r) => r.added)).percentiles(),
+    addedMeanBySecondMs,
+    unmatched: reports.reduce((n, r) => n + r.unmatched, 0),
+    sinceStamp: {
+      gateway: LatencyHistogram.of(...reports.map((r) => r.sinceStamp)).percentiles(),
+      direct: LatencyHistogram.of(refWindow.sinceStamp).percentiles(),
+    },
+    cpuCores: {
+      gateway: (cpu1.gateway - cpu0.gateway) / elapsedMs,
+      simulator: (cpu1.simulator - cpu0.simulator) / elapsedMs,
+      subscribers: reports.reduce((n, r) => n + r.cpuMs / r.windowMs, 0),
+    },
+    subscriberCpuUsPerMessage: received === 0 ? Number.NaN : (subscriberCpuMs * 1000) / received,
+    subscriberBurstDrainMs: received === 0 ? Number.NaN : (Math.ceil(count / used.length) * subscriberCpuMs) / received,
+    subscriberLoopDelayP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms)),
+    subscriberLoopDelayMaxMs: Math.max(...reports.map((r) => r.loopDelayMaxMs)),
+  };
+  return { point, used, readyMiB, readingMiB };
+}
+
 /**
  * One stream type on a fresh gateway: 1,000 subscribers first (so the memory baseline is a
  * gateway that has seen little traffic), then the same 1,000 stalled, then 1 and 100.
  */
-async function runKind(
-  kind: StreamKind,
-  ctx: { sim: SimProcess; simPid: number; markets: string[]; reference: ReferenceReceiver; subscribers: SubscriberProcess[]; log: (msg: string) => void },
-): Promise<KindRun> {
-  const { simPid, markets, reference: ref, subscribers, log } = ctx;
+async function runKind(kind: StreamKind, ctx: BenchContext): Promise<KindRun> {
+  const { log } = ctx;
   log(`${kind}: starting a fresh gateway`);
   const gw = await startGateway(ctx.sim);
   let ok = false;
   try {
     const gatewayRss = () => rssMiB(gw.pid);
-    const open = async (count: number): Promise<SubscriberProcess[]> => {
-      const shares = split(count, subscribers.length);
-      const used = subscribers.filter((_, i) => shares[i]! > 0);
-      await Promise.all(
-        used.map((s, i) =>
-          s.call({ op: "open", spec: { address: gw.address, kind, markets, depth: BOOK_DEPTH, count: shares[i]!, streamsPerConnection: STREAMS_PER_CONNECTION } }),
-        ),
-      );
-      return used;
-    };
-    const closeAll = async (): Promise<void> => {
-      const errors = (await Promise.all(subscribers.map((s) => s.call<string[]>({ op: "close" })))).flat();
-      if (errors.length > 0) throw new Error(`subscriber errors: ${errors.slice(0, 5).join("; ")}`);
-    };
     const settledRss = async (): Promise<number> => {
       await delay(SETTLE_MS);
       const samples = [gatewayRss()];
@@ -256,70 +342,12 @@ async function runKind(
       return median(samples);
     };
 
-    /** Opens `count` subscribers, warms up, measures one window; leaves them open. */
-    const measure = async (count: (typeof COUNTS)[number]): Promise<{ point: StreamsPoint; used: SubscriberProcess[]; readyMiB: number; readingMiB: number[] }> => {
-      const windowMs = WINDOW_MS[kind][count];
-      log(`${kind}: ${count} subscriber(s), ${WARMUP_MS / 1000} s warm-up, ${windowMs / 1000} s window`);
-      const used = await open(count);
-      const readyMiB = gatewayRss();
-      await delay(WARMUP_MS);
-      const cpu0 = { gateway: cpuMs(gw.pid), simulator: cpuMs(simPid) };
-      const stopSampling = sampler(gatewayRss);
-      ref.startWindow();
-      const start = monotonicMs();
-      await Promise.all(used.map((s) => s.call({ op: "record" })));
-      await delay(windowMs);
-      await Promise.all(used.map((s) => s.call({ op: "stop" })));
-      const elapsedMs = monotonicMs() - start;
-      const cpu1 = { gateway: cpuMs(gw.pid), simulator: cpuMs(simPid) };
-      const readingMiB = stopSampling();
-      const refWindow = ref.endWindow(kind);
-      // Every message the subscribers got was stamped by the reference long before; this only
-      // lets the reference's own last frames land.
-      await delay(200);
-      const stamps = ref.stamps(kind);
-      const reports = await Promise.all(used.map((s) => s.call<WorkerReport>({ op: "report", refs: stamps })));
-      const received = reports.reduce((n, r) => n + r.updates, 0);
-      const subscriberCpuMs = reports.reduce((n, r) => n + r.cpuMs, 0);
-      const upstreamPerS = refWindow.updates / (refWindow.windowMs / 1000);
-      const seconds = Math.max(...reports.map((r) => r.addedMeanBySecondMs.length));
-      const addedMeanBySecondMs = Array.from({ length: seconds }, (_, i) => {
-        const means = reports.map((r) => r.addedMeanBySecondMs[i]).filter((x): x is number => x !== undefined && !Number.isNaN(x));
-        return means.length === 0 ? Number.NaN : means.reduce((a, b) => a + b, 0) / means.length;
-      });
-      const point: StreamsPoint = {
-        kind,
-        subscribers: count,
-        windowS: elapsedMs / 1000,
-        upstreamPerS,
-        deliveredPerS: reports.reduce((n, r) => n + r.updates / (r.windowMs / 1000), 0),
-        idealPerS: upstreamPerS * count,
-        added: LatencyHistogram.of(...reports.map((r) => r.added)).percentiles(),
-        addedMeanBySecondMs,
-        unmatched: reports.reduce((n, r) => n + r.unmatched, 0),
-        sinceStamp: {
-          gateway: LatencyHistogram.of(...reports.map((r) => r.sinceStamp)).percentiles(),
-          direct: LatencyHistogram.of(refWindow.sinceStamp).percentiles(),
-        },
-        cpuCores: {
-          gateway: (cpu1.gateway - cpu0.gateway) / elapsedMs,
-          simulator: (cpu1.simulator - cpu0.simulator) / elapsedMs,
-          subscribers: reports.reduce((n, r) => n + r.cpuMs / r.windowMs, 0),
-        },
-        subscriberCpuUsPerMessage: received === 0 ? Number.NaN : (subscriberCpuMs * 1000) / received,
-        subscriberBurstDrainMs: received === 0 ? Number.NaN : (Math.ceil(count / used.length) * subscriberCpuMs) / received,
-        subscriberLoopDelayP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms)),
-        subscriberLoopDelayMaxMs: Math.max(...reports.map((r) => r.loopDelayMaxMs)),
-      };
-      return { point, used, readyMiB, readingMiB };
-    };
-
     // Warm-up: the upstream subscription, the hub and the JIT, with one subscriber come and gone.
-    await open(1);
+    await openSubscribers(ctx, gw, kind, 1);
     await delay(WARMUP_MS);
-    await closeAll();
+    await closeSubscribers(ctx);
     const beforeMiB = await settledRss();
-    const big = await measure(1_000);
+    const big = await measure(ctx, gw, kind, 1_000);
 
     log(`${kind}: the same 1000 subscribers stop reading for ${STALL_MS / 1000} s`);
     await Promise.all(big.used.map((s) => s.call({ op: "stall" })));
@@ -331,7 +359,7 @@ async function runKind(
       stalledSamplesMiB.push(gatewayRss());
     }
     const stalledGatewayCpuCores = (cpuMs(gw.pid) - cpu0) / (monotonicMs() - stallStart);
-    await closeAll();
+    await closeSubscribers(ctx);
     const readingMedianMiB = median(big.readingMiB);
     const memory: MemoryResult = {
       kind,
@@ -351,8 +379,8 @@ async function runKind(
     const points = [big.point];
     for (const count of [1, 100] as const) {
       await delay(SETTLE_MS);
-      points.push((await measure(count)).point);
-      await closeAll();
+      points.push((await measure(ctx, gw, kind, count)).point);
+      await closeSubscribers(ctx);
     }
     ok = true;
     return { points: points.sort((a, b) => a.subscribers - b.subscribers), memory };
@@ -364,16 +392,43 @@ async function runKind(
   }
 }
 
+/**
+ * The fan-out floor (streams-floor-server.ts) measured as the gateway is, at the target count:
+ * what any grpc-js server on this machine adds to get one upstream message to that many subscribers.
+ */
+async function runFloor(ctx: BenchContext): Promise<StreamsPoint[]> {
+  ctx.log("fan-out floor: a bare grpc-js server forwarding the simulator's messages");
+  const floor = await launchListening(FLOOR_MAIN, [ctx.sim.wsUrl, ctx.markets.join(",")]);
+  try {
+    const server: StreamServer = { name: "floor", address: String(floor.listening.address), pid: floor.pid };
+    const points: StreamsPoint[] = [];
+    for (const kind of ["ticker", "orderbook"] as const) {
+      await openSubscribers(ctx, server, kind, 1);
+      await delay(WARMUP_MS);
+      await closeSubscribers(ctx);
+      points.push((await measure(ctx, server, kind, TARGET_SUBSCRIBERS)).point);
+      await closeSubscribers(ctx);
+    }
+    return points;
+  } finally {
+    await floor.stop();
+  }
+}
+
 function metricsOf(points: readonly StreamsPoint[], memory: readonly MemoryResult[], targetOk: boolean): Metric[] {
   const metrics: Metric[] = [];
   for (const kind of ["ticker", "orderbook"] as const) {
     const label = kind === "ticker" ? "tickers" : `books d${BOOK_DEPTH}`;
-    const at = (count: number) => points.find((p) => p.kind === kind && p.subscribers === count)!;
+    const at = (count: number, server: StreamServer["name"] = "gateway") => points.find((p) => p.server === server && p.kind === kind && p.subscribers === count)!;
     for (const count of COUNTS) {
       const p = at(count);
       metrics.push({ name: `${label} added p50 @${count}`, unit: "ms", value: p.added.p50Ms });
       const isTarget = kind === "ticker" && count === TARGET_SUBSCRIBERS;
       metrics.push({ name: `${label} added p99 @${count}`, unit: "ms", value: p.added.p99Ms, ...(isTarget ? { target: `< ${TARGET_P99_ADDED_MS} ms`, ok: targetOk } : {}) });
+    }
+    const [gw, floor] = [at(TARGET_SUBSCRIBERS), at(TARGET_SUBSCRIBERS, "floor")];
+    for (const q of ["p50Ms", "p99Ms"] as const) {
+      metrics.push({ name: `${label} added ${q.slice(0, 3)} @${TARGET_SUBSCRIBERS} (vs fan-out floor)`, unit: "ms", value: gw.added[q], baseline: floor.added[q], ratio: gw.added[q] / floor.added[q] });
     }
     const big = at(1_000);
     // Seconds without any update (sparse tickers) have no mean.
@@ -419,7 +474,7 @@ export async function runStreamsBench(log: (msg: string) => void = () => undefin
     const ctx = { sim, simPid, markets, reference, subscribers, log };
     const tickers = await runKind("ticker", ctx);
     const books = await runKind("orderbook", ctx);
-    const points = [...tickers.points, ...books.points];
+    const points = [...tickers.points, ...books.points, ...(await runFloor(ctx))];
     const memory = [tickers.memory, books.memory];
 
     const target = tickers.points.find((p) => p.subscribers === TARGET_SUBSCRIBERS)!;
