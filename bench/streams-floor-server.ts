@@ -8,7 +8,7 @@
  *
  * Usage: tsx bench/streams-floor-server.ts WS_URL MARKET,MARKET,...
  */
-import { toBinary } from "@bufbuild/protobuf";
+import { create, type DescMessage, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Server, ServerCredentials, type ServerWritableStream, type ServiceDefinition } from "@grpc/grpc-js";
 import { MarketDataService, StreamOrderbooksResponseSchema, StreamTickersResponseSchema } from "../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { orderbookToProto, tickerToProto } from "../src/gateway/snapshots/proto-conversions.js";
@@ -44,26 +44,24 @@ function publish(kind: StreamKind, market: string, live: Buffer, snapshot: Buffe
   if (!listening && fanouts.ticker.snapshots.size === markets.length && fanouts.orderbook.snapshots.size === markets.length) listen();
 }
 
-const asBuffer = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** The update encoded as a live message and as the snapshot later calls start with. */
+function encoded<D extends DescMessage>(schema: D, init: (snapshot: boolean) => MessageInitShape<D>): [live: Buffer, snapshot: Buffer] {
+  const bytes = (snapshot: boolean) => {
+    const b = toBinary(schema, create(schema, init(snapshot)));
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  };
+  return [bytes(false), bytes(true)];
+}
+
 const ws = createUpbitWebSocketClient({ url });
 ws.on("ticker", (t) => {
   const ticker = tickerToProto(t);
-  publish(
-    "ticker",
-    t.market,
-    asBuffer(toBinary(StreamTickersResponseSchema, { $typeName: StreamTickersResponseSchema.typeName, ticker, snapshot: false })),
-    asBuffer(toBinary(StreamTickersResponseSchema, { $typeName: StreamTickersResponseSchema.typeName, ticker, snapshot: true })),
-  );
+  publish("ticker", t.market, ...encoded(StreamTickersResponseSchema, (snapshot) => ({ ticker, snapshot })));
 });
 ws.on("orderbook", (b) => {
   if (b.level !== 0) return;
   const orderbook = orderbookToProto(b);
-  publish(
-    "orderbook",
-    b.market,
-    asBuffer(toBinary(StreamOrderbooksResponseSchema, { $typeName: StreamOrderbooksResponseSchema.typeName, orderbook, snapshot: false })),
-    asBuffer(toBinary(StreamOrderbooksResponseSchema, { $typeName: StreamOrderbooksResponseSchema.typeName, orderbook, snapshot: true })),
-  );
+  publish("orderbook", b.market, ...encoded(StreamOrderbooksResponseSchema, (snapshot) => ({ orderbook, snapshot })));
 });
 ws.setSubscriptions([
   { type: "ticker", codes: markets },
