@@ -26,6 +26,9 @@ export interface Percentiles {
   p99Ms: number;
   maxMs: number;
   meanMs: number;
+  /** Samples below zero, and the lowest: many say the stamps compared are not to be trusted. */
+  belowZero: number;
+  minMs: number;
 }
 
 export class LatencyHistogram {
@@ -84,6 +87,8 @@ export class LatencyHistogram {
       p99Ms: this.quantile(0.99),
       maxMs: this.count === 0 ? Number.NaN : this.maxMs,
       meanMs: this.count === 0 ? Number.NaN : this.sumMs / this.count,
+      belowZero: this.negative,
+      minMs: this.count === 0 ? Number.NaN : this.minMs,
     };
   }
 

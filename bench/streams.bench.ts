@@ -321,6 +321,9 @@ async function measure(
     subscriberLoopDelayP99Ms: Math.max(...reports.map((r) => r.loopDelayP99Ms)),
     subscriberLoopDelayMaxMs: Math.max(...reports.map((r) => r.loopDelayMaxMs)),
   };
+  if (point.added.belowZero > point.added.count / 100) {
+    log(`  ${point.added.belowZero} of ${point.added.count} samples arrived before the reference client's (lowest ${point.added.minMs.toFixed(1)} ms): this point's latency is not to be trusted`);
+  }
   return { point, used, readyMiB, readingMiB };
 }
 
