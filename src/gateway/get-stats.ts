@@ -2,13 +2,14 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { type GetStatsRequest, type GetStatsResponse, GetStatsResponseSchema, type StoreStatsSchema } from "../gen/backbone/marketdata/v1/market_data_pb.js";
 import type { CallContext } from "../shared/grpc/handlers.js";
 import type { GatewayDeps } from "./gateway-deps.js";
+import type { EventLoopLag } from "./scheduler/event-loop-lag.js";
 import { isStoreUnavailableError } from "./store-client.js";
 
 export interface GatewayActivity {
   readonly startedAtMs: number;
   /** Client streams open now. */
   activeStreams(): number;
-  readonly eventLoop: { readonly maxMs: number; readonly p99Ms: number; readonly busyMaxMs: number };
+  readonly eventLoop: Pick<EventLoopLag, "maxMs" | "p99Ms" | "busyMaxMs">;
 }
 
 /** GetStats: the daemon's store and cache figures, and the gateway's own; answers while the daemon is down. */

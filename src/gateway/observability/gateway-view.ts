@@ -1,16 +1,12 @@
 import type { RealtimeHub, RealtimeHubStats } from "../realtime/realtime-hub.js";
+import type { EventLoopLag } from "../scheduler/event-loop-lag.js";
 import type { StoreClient } from "../store-client.js";
 import type { RateGroupStats, RateLimiter } from "../upstream/rate-limiter.js";
 import { UPBIT_RATE_GROUPS, type UpbitRateGroup, type UpbitRestClient } from "../upstream/upbit-rest-client.js";
 import { type StoreReading, StoreStatsPoller, type StoreStatsPollerOptions } from "./store-stats-poller.js";
 
-/** The event loop's delay as the gateway measures it (scheduler/event-loop-lag.ts). */
-export interface EventLoopReading {
-  readonly currentMs: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-  readonly busyMaxMs: number;
-}
+/** The event loop's delay as the gateway measures it. */
+export type EventLoopReading = Pick<EventLoopLag, "currentMs" | "p99Ms" | "maxMs" | "busyMaxMs">;
 
 /**
  * The gateway's current state as metrics and the status page read it at scrape time: a narrow

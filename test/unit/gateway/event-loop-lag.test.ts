@@ -63,12 +63,13 @@ describe("threadCpuClock", () => {
     const t0 = clock.read();
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30);
     const waited = clock.read() - t0;
-    const t1 = performance.now();
-    while (performance.now() - t1 < 30);
+    // Timed by the process's CPU clock, not this one: however often the machine takes the core away.
+    const cpu0 = process.cpuUsage();
+    while (process.cpuUsage(cpu0).user < 30_000);
     const ran = clock.read() - t0 - waited;
     clock.close();
     expect(waited).toBeLessThan(10);
-    // A busy machine can take the core away for part of the 30 ms.
-    expect(ran).toBeGreaterThan(5);
+    // The process's clock also counts its other threads (GC), so the thread's own may be a little less.
+    expect(ran).toBeGreaterThan(20);
   });
 });
