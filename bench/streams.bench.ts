@@ -258,6 +258,13 @@ async function closeSubscribers(ctx: BenchContext): Promise<void> {
   if (errors.length > 0) throw new Error(`subscriber errors: ${errors.slice(0, 5).join("; ")}`);
 }
 
+/** The server's upstream subscription and JIT warmed up, with one subscriber come and gone. */
+async function warmUp(ctx: BenchContext, server: StreamServer, kind: StreamKind): Promise<void> {
+  await openSubscribers(ctx, server, kind, 1);
+  await delay(WARMUP_MS);
+  await closeSubscribers(ctx);
+}
+
 /** Opens `count` subscribers, warms up, measures one window; leaves them open. */
 async function measure(
   ctx: BenchContext,
@@ -345,10 +352,7 @@ async function runKind(kind: StreamKind, ctx: BenchContext): Promise<KindRun> {
       return median(samples);
     };
 
-    // Warm-up: the upstream subscription, the hub and the JIT, with one subscriber come and gone.
-    await openSubscribers(ctx, gw, kind, 1);
-    await delay(WARMUP_MS);
-    await closeSubscribers(ctx);
+    await warmUp(ctx, gw, kind);
     const beforeMiB = await settledRss();
     const big = await measure(ctx, gw, kind, 1_000);
 
@@ -406,9 +410,7 @@ async function runFloor(ctx: BenchContext): Promise<StreamsPoint[]> {
     const server: StreamServer = { name: "floor", address: String(floor.listening.address), pid: floor.pid };
     const points: StreamsPoint[] = [];
     for (const kind of ["ticker", "orderbook"] as const) {
-      await openSubscribers(ctx, server, kind, 1);
-      await delay(WARMUP_MS);
-      await closeSubscribers(ctx);
+      await warmUp(ctx, server, kind);
       points.push((await measure(ctx, server, kind, TARGET_SUBSCRIBERS)).point);
       await closeSubscribers(ctx);
     }
