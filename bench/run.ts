@@ -23,6 +23,7 @@ function format(v: number | undefined, unit = ""): string {
   if (v === undefined || Number.isNaN(v)) return "-";
   if (unit === "rows/s") return `${(v / 1e6).toFixed(2)}M rows/s`;
   if (unit === "ms") return `${v.toFixed(2)} ms`;
+  if (unit === "count") return String(v);
   return v.toFixed(2);
 }
 

@@ -9,7 +9,7 @@ export interface GatewayActivity {
   readonly startedAtMs: number;
   /** Client streams open now. */
   activeStreams(): number;
-  readonly eventLoop: Pick<EventLoopLag, "maxMs" | "p99Ms" | "busyMaxMs">;
+  readonly eventLoop: Pick<EventLoopLag, "maxMs" | "p99Ms" | "busyMaxMs" | "busyBlocks">;
 }
 
 /** GetStats: the daemon's store and cache figures, and the gateway's own; answers while the daemon is down. */
@@ -24,6 +24,7 @@ export function createGetStats(deps: GatewayDeps, activity: GatewayActivity): (r
       eventLoopDelayMaxMs: activity.eventLoop.maxMs,
       eventLoopDelayP99Ms: activity.eventLoop.p99Ms,
       eventLoopBusyMaxMs: activity.eventLoop.busyMaxMs,
+      eventLoopBusyBlocks: activity.eventLoop.busyBlocks.map((b) => ({ atLeastMs: b.atLeastMs, count: BigInt(b.count) })),
     };
     return create(GetStatsResponseSchema, { store: await storeStats(deps, req.includeSeries, ctx.signal), gateway });
   };

@@ -45,6 +45,7 @@ describe("GetStats", () => {
     expect(stats.gateway!.eventLoopDelayMaxMs).toBeGreaterThanOrEqual(stats.gateway!.eventLoopDelayP99Ms);
     // Serving the calls above ran on the loop's thread: some own work was measured.
     expect(stats.gateway!.eventLoopBusyMaxMs).toBeGreaterThan(0);
+    expect(stats.gateway!.eventLoopBusyBlocks.map((b) => b.atLeastMs)).toEqual([5, 10, 20, 50, 100, 250, 1_000]);
     expect(Number(stats.gateway!.serverTimeMs)).toBeGreaterThanOrEqual(Number(stats.gateway!.startedAtMs));
     // Series are listed only when asked for.
     expect((await stack.client.getStats({})).store!.series).toEqual([]);

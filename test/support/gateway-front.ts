@@ -38,7 +38,7 @@ export async function startFront(stack: Stack, options: FrontOptions = {}): Prom
   const deps: GatewayDeps = { ...base, now, hub: ownHub ?? base.hub };
   const shutdown = new AbortController();
   const server = new Server();
-  server.addService(publicServiceDefinition(), { ...marketDataService(deps, shutdown.signal, { maxMs: 0, p99Ms: 0, busyMaxMs: 0 }), ...options.handlers?.(deps, shutdown.signal) });
+  server.addService(publicServiceDefinition(), { ...marketDataService(deps, shutdown.signal, { maxMs: 0, p99Ms: 0, busyMaxMs: 0, busyBlocks: [] }), ...options.handlers?.(deps, shutdown.signal) });
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );

@@ -1,5 +1,5 @@
 import { toJsonString } from "@bufbuild/protobuf";
-import { type GetStatsResponse, GetStatsResponseSchema, type StoredSeries } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
+import { type EventLoopBlockCount, type GetStatsResponse, GetStatsResponseSchema, type StoredSeries } from "../../gen/backbone/marketdata/v1/market_data_pb.js";
 import { timeframeFromProto } from "../../shared/timeframe.js";
 import { type CommandSpec, type OptionSpecs, parseCommandLine } from "../cli-args.js";
 import { type Command, EXIT } from "../command.js";
@@ -79,7 +79,7 @@ export function statsText(s: GetStatsResponse, withSeries: boolean): string {
       ["  active streams", count(gw.activeStreams)],
       ["  upstream subscriptions", count(gw.upstreamSubscriptions)],
       ["  upstream calls", count(Number(gw.upstreamCalls))],
-      ["  event loop", `delay p99 ${millis(gw.eventLoopDelayP99Ms)}, longest block ${millis(gw.eventLoopDelayMaxMs)}, longest own work ${millis(gw.eventLoopBusyMaxMs)}`],
+      ["  event loop", `delay p99 ${millis(gw.eventLoopDelayP99Ms)}, longest block ${millis(gw.eventLoopDelayMaxMs)}, longest own work ${millis(gw.eventLoopBusyMaxMs)}${ownBlocks(gw.eventLoopBusyBlocks)}`],
     );
   }
   const width = Math.max(...lines.map(([k]) => k.length));
@@ -89,6 +89,13 @@ export function statsText(s: GetStatsResponse, withSeries: boolean): string {
 }
 
 const millis = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/** The count of own-work blocks at the target length (10 ms), from a gateway that reports them. */
+function ownBlocks(blocks: readonly EventLoopBlockCount[]): string {
+  const at10 = blocks.find((b) => b.atLeastMs === OWN_BLOCK_REPORTED_MS);
+  return at10 === undefined ? "" : `, ${count(Number(at10.count))} own-work blocks >= ${OWN_BLOCK_REPORTED_MS} ms`;
+}
+const OWN_BLOCK_REPORTED_MS = 10;
 
 function seriesRecords(series: readonly StoredSeries[]): Records {
   return {

@@ -254,5 +254,20 @@ export class GatewayMetrics {
     pulled("backbone_event_loop_busy_max_seconds", "Longest event-loop block since start spent running (the gateway's own work, not waiting for a CPU)", [], (g, v) =>
       g.set((v.eventLoop()?.busyMaxMs ?? 0) / 1_000),
     );
+    const blocksCounted = new Map<number, number>();
+    new Counter({
+      name: "backbone_event_loop_busy_blocks_total",
+      help: "Event-loop blocks spent running that lasted at least at_least_seconds",
+      labelNames: ["at_least_seconds"],
+      registers,
+      collect() {
+        for (const { atLeastMs, count } of viewNow()?.eventLoop()?.busyBlocks ?? []) {
+          const last = blocksCounted.get(atLeastMs) ?? 0;
+          // A count below the last one means the loop monitor was replaced: count from there.
+          if (count > last) this.inc({ at_least_seconds: String(atLeastMs / 1_000) }, count - last);
+          blocksCounted.set(atLeastMs, count);
+        }
+      },
+    });
   }
 }

@@ -6,7 +6,7 @@ import { UPBIT_RATE_GROUPS, type UpbitRateGroup, type UpbitRestClient } from "..
 import { type StoreReading, StoreStatsPoller, type StoreStatsPollerOptions } from "./store-stats-poller.js";
 
 /** The event loop's delay as the gateway measures it. */
-export type EventLoopReading = Pick<EventLoopLag, "currentMs" | "p99Ms" | "maxMs" | "busyMaxMs">;
+export type EventLoopReading = Pick<EventLoopLag, "currentMs" | "p99Ms" | "maxMs" | "busyMaxMs" | "busyBlocks">;
 
 /**
  * The gateway's current state as metrics and the status page read it at scrape time: a narrow

@@ -4,6 +4,15 @@ import { type CpuClock, threadCpuClock } from "./thread-cpu-clock.js";
 /** Sampling period of the delay histogram, ms: a block is measured to within this. */
 const HISTOGRAM_RESOLUTION_MS = 2;
 
+/** Lengths, ms, that own-work blocks are counted at: "how many blocks of at least 10 ms". */
+export const BUSY_BLOCK_BOUNDS_MS: readonly number[] = [5, 10, 20, 50, 100, 250, 1_000];
+
+/** Own-work blocks since start that lasted at least `atLeastMs`. */
+export interface BusyBlockCount {
+  readonly atLeastMs: number;
+  readonly count: number;
+}
+
 /**
  * How late the event loop runs timers right now: a timer every `intervalMs` measures how far past
  * its due time it fired. LOW work backs off while this is high, so bulk fetches never make a
@@ -55,6 +64,14 @@ export class EventLoopLag {
     return this.busy.maxMs;
   }
 
+  /**
+   * Own-work blocks since start, counted at each of BUSY_BLOCK_BOUNDS_MS. Unlike the maximum, two
+   * readings tell what happened between them: the blocks of a bulk fetch apart from startup's.
+   */
+  get busyBlocks(): readonly BusyBlockCount[] {
+    return BUSY_BLOCK_BOUNDS_MS.map((atLeastMs, i) => ({ atLeastMs, count: this.busy.counts[i]! }));
+  }
+
   /** 99th percentile of the event loop's delay since start, ms. */
   get p99Ms(): number {
     return this.histogram.count === 0 ? 0 : this.histogram.percentile(99) / 1e6;
@@ -73,6 +90,8 @@ export class EventLoopLag {
  */
 class BusyProbe {
   maxMs = 0;
+  /** Blocks of at least BUSY_BLOCK_BOUNDS_MS[i], by i. */
+  readonly counts = BUSY_BLOCK_BOUNDS_MS.map(() => 0);
   private running: { timer: NodeJS.Timeout; clock: { read: CpuClock; close(): void } } | undefined;
 
   constructor(private readonly intervalMs: number) {}
@@ -87,6 +106,7 @@ class BusyProbe {
       const cpuNow = clock.read();
       const own = Math.min(now - expected, cpuNow - cpu);
       if (own > this.maxMs) this.maxMs = own;
+      for (let i = 0; i < BUSY_BLOCK_BOUNDS_MS.length && own >= BUSY_BLOCK_BOUNDS_MS[i]!; i++) this.counts[i]!++;
       expected = now + this.intervalMs;
       cpu = cpuNow;
     }, this.intervalMs);

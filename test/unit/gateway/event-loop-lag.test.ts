@@ -1,6 +1,6 @@
 import { setTimeout as nextTimers } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { EventLoopLag } from "../../../src/gateway/scheduler/event-loop-lag.js";
+import { BUSY_BLOCK_BOUNDS_MS, EventLoopLag } from "../../../src/gateway/scheduler/event-loop-lag.js";
 import { threadCpuClock } from "../../../src/gateway/scheduler/thread-cpu-clock.js";
 
 const BLOCK_MS = 60;
@@ -42,6 +42,19 @@ describe("EventLoopLag", () => {
     await afterOverdueTimers();
     // Within the probe's 2 ms period (and what the thread ran between its last firing and the block).
     expect(lag.busyMaxMs).toBeGreaterThanOrEqual(BLOCK_MS - 3);
+  });
+
+  it("counts own-work blocks by length, so two readings tell what happened between them", async () => {
+    lag = new EventLoopLag();
+    lag.start();
+    await afterOverdueTimers();
+    const before = lag.busyBlocks;
+    expect(before.map((b) => b.atLeastMs)).toEqual([...BUSY_BLOCK_BOUNDS_MS]);
+    computeFor(BLOCK_MS);
+    await afterOverdueTimers();
+    const added = lag.busyBlocks.map((b, i) => ({ atLeastMs: b.atLeastMs, count: b.count - before[i]!.count }));
+    // One block of ~60 ms: counted at every length up to 50 ms, none above.
+    expect(added).toEqual(BUSY_BLOCK_BOUNDS_MS.map((atLeastMs) => ({ atLeastMs, count: atLeastMs <= 50 ? 1 : 0 })));
   });
 
   it("keeps its longest block across stop and start", async () => {

@@ -155,6 +155,17 @@ describe("GatewayMetrics: families read at scrape time", () => {
     expect(sampleValue(text, "backbone_event_loop_busy_max_seconds")).toBe(0.007);
   });
 
+  it("own-work blocks as counters by length, counting on from each scrape", async () => {
+    const { metrics, view } = setup();
+    let text = await metrics.text();
+    expect(sampleValue(text, "backbone_event_loop_busy_blocks_total", { at_least_seconds: "0.005" })).toBe(2);
+    expect(sampleValue(text, "backbone_event_loop_busy_blocks_total", { at_least_seconds: "0.01" })).toBe(1);
+    view.busyBlocksOver5 = 5;
+    text = await metrics.text();
+    expect(sampleValue(text, "backbone_event_loop_busy_blocks_total", { at_least_seconds: "0.005" })).toBe(5);
+    expect(sampleValue(text, "backbone_event_loop_busy_blocks_total", { at_least_seconds: "0.01" })).toBe(1);
+  });
+
   it("reads nothing once unwatched, and every line is valid exposition", async () => {
     const metrics = new GatewayMetrics();
     const view = new FakeView();

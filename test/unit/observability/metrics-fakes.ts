@@ -27,6 +27,7 @@ export class FakeView implements GatewayView {
     cache: { pending: 0, batches: 5, failedBatches: 1, droppedTrades: 0 },
   };
   hot = 1_234;
+  busyBlocksOver5 = 2;
   reading: StoreReading = {
     ok: true,
     atMs: NOW,
@@ -69,7 +70,16 @@ export class FakeView implements GatewayView {
     return Promise.resolve(this.reading);
   }
   eventLoop() {
-    return { currentMs: 3, p99Ms: 12, maxMs: 40, busyMaxMs: 7 };
+    return {
+      currentMs: 3,
+      p99Ms: 12,
+      maxMs: 40,
+      busyMaxMs: 7,
+      busyBlocks: [
+        { atLeastMs: 5, count: this.busyBlocksOver5 },
+        { atLeastMs: 10, count: 1 },
+      ],
+    };
   }
 }
 
