@@ -14,10 +14,11 @@
  * 1. PAIRS pairs of (scan, FetchCandleRange) of 1,000,000 candles of one market, at the server's
  *    default batch size; the figure is the median of the pairs' ratios.
  * 2. One pair for 10 markets x 1,000,000 in one call, with the peak RSS of gateway and daemon
- *    (before, peak, after), CRITICAL GetTickers every 50 ms alongside (against the same calls
- *    alone before any bulk work), and the gateway's event loop over the fetch (GetStats before and
- *    after): the own-work blocks of 10 ms or more (the target: none), and the longest delay, which
- *    also counts waiting for a core, beside an idle Node process's over the same window.
+ *    (before, peak, after), CRITICAL GetTickers every 50 ms from a bot in a process of its own
+ *    (ticker-bot.ts; against the same bot before any bulk work), and the gateway's event loop over
+ *    the fetch (GetStats before and after): the own-work blocks of 10 ms or more (the target:
+ *    none), and the longest delay, which also counts waiting for a core, beside an idle Node
+ *    process's over the same window.
  * 3. The same 1,000,000 candles paged with unary GetCandles (20,000 a page, the default cap)
  *    through the protobuf-es client, as a user would.
  *
@@ -34,6 +35,7 @@ import { create, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import { Client, credentials, Metadata } from "@grpc/grpc-js";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { performance } from "node:perf_hooks";
 import { type DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement } from "@duckdb/node-api";
 import {
@@ -55,12 +57,13 @@ import { removeDir, tempDir } from "../test/support/daemon-process.js";
 import { type DecodedCandleBatch, decodeFetchCandleRangeResponse } from "./candle-batch-decoder.js";
 import { launchListening, type ListeningProcess } from "./listening-process.js";
 import { type LoopDelay, startIdleLoopProbe } from "./idle-loop-probe.js";
-import { type Latency, latency, median, paced } from "./latency-stats.js";
+import { type Latency, latency, median } from "./latency-stats.js";
 import { machineInfo, stealMeter } from "./machine-info.js";
 import { childRunning, type RssPeak, watchPeakRss } from "./process-rss.js";
 import { launchSimulator, type SimProcess } from "./sim-process.js";
 import type { Metric } from "./storage.bench.js";
 import { cpuMs, loadAverage } from "./streams-proc.js";
+import { startTickerBot, type TickerBotReport } from "./ticker-bot.js";
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -565,17 +568,10 @@ async function gatewayRound(sim: SimProcess, dataDir: string, baseline: InProces
     const one = written.slice(0, 1);
     const tickerMarket = one[0]!.market;
     await client.listMarkets({});
-    let upstreamCalls = 0;
-    const tickerCall = async () => {
-      const answer = await client.getTickers({ markets: [tickerMarket], priority: Priority.CRITICAL });
-      if (answer.tickers.length !== 1) throw new Error(`GetTickers answered ${answer.tickers.length} tickers`);
-      upstreamCalls += answer.meta?.upstreamCalls ?? 0;
-    };
-    for (let i = 0; i < 5; i++) await tickerCall();
-    // The same calls with nothing else running, for comparison.
-    const aloneUntil = performance.now() + TICKERS_ALONE_MS;
-    const tickersAlone = await paced(TICKER_INTERVAL_MS, () => performance.now() >= aloneUntil, tickerCall);
-    upstreamCalls = 0;
+    // The bot's calls with nothing else running, for comparison.
+    const stopAlone = await startTickerBot(address, tickerMarket, TICKER_INTERVAL_MS);
+    await delay(TICKERS_ALONE_MS);
+    const tickersAlone = await stopAlone();
 
     log("  warm-up: every market scanned in process and fetched through the gateway");
     await scanInProcess(baseline, written, start);
@@ -595,18 +591,16 @@ async function gatewayRound(sim: SimProcess, dataDir: string, baseline: InProces
     const scan10 = await measured(() => scanInProcess(baseline, written, start));
     const scanCpu10 = process.cpuUsage(cpu0);
     const beforeBulk = (await client.getStats({})).gateway!;
-    let fetching = true;
+    const stopBot = await startTickerBot(address, tickerMarket, TICKER_INTERVAL_MS);
     const stopProbe = await startIdleLoopProbe();
     let idleControl: LoopDelay | undefined;
-    let tickerSamples: number[];
+    let tickers: TickerBotReport;
     let f10: { value: Awaited<ReturnType<typeof fetchChecked>>; steal: number };
     try {
-      const fetch10 = measured(() => fetchChecked(range, pids, written, start)).finally(() => (fetching = false));
-      fetch10.catch(() => undefined); // awaited below; a failure must not surface as unhandled first
-      tickerSamples = await paced(TICKER_INTERVAL_MS, () => !fetching, tickerCall);
-      f10 = await fetch10;
+      f10 = await measured(() => fetchChecked(range, pids, written, start));
     } finally {
       idleControl = await stopProbe();
+      tickers = await stopBot();
     }
     const stats = await client.getStats({});
     const afterBulk = stats.gateway!;
@@ -638,7 +632,7 @@ async function gatewayRound(sim: SimProcess, dataDir: string, baseline: InProces
         busyMaxSinceStartMs: afterBulk.eventLoopBusyMaxMs,
       },
       databaseSizeBytes: Number(stats.store?.databaseSizeBytes ?? 0),
-      tickers: { samples: tickerSamples, alone: tickersAlone, upstreamCalls },
+      tickers: { samples: tickers.samples, alone: tickersAlone.samples, upstreamCalls: tickers.upstreamCalls + tickersAlone.upstreamCalls },
       batches10: f10.value.batches,
       bytes10: f10.value.bytes,
     };
