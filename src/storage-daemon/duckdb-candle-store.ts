@@ -19,6 +19,7 @@ import {
 } from "./candle-table-sql.js";
 import type { CandleSegment } from "./candle-validation.js";
 import { CoverageIndex } from "./coverage-index.js";
+import { BatchPool } from "./batch-pool.js";
 import { appendCandles, copyCandleChunk } from "./duckdb-vectors.js";
 import { migrate } from "./migrations.js";
 import { SerialQueue } from "./serial-queue.js";
@@ -114,6 +115,8 @@ export class DuckDBCandleStore {
   private readonly idleReaders: ReadConnection[] = [];
   private readonly writes = new SerialQueue();
   private readonly tails = new SeriesTailCache();
+  /** Column sets of range-read batches: hand each back (giveBack) once nothing reads it any more. */
+  readonly batches = new BatchPool();
   /** While a compaction copies: per series, the time ranges changed since its snapshot. */
   private rewriteChanges: Map<number, Interval[]> | undefined;
   private closed = false;
@@ -337,7 +340,7 @@ export class DuckDBCandleStore {
       }
       const result = await reader.range(s.id, start, end);
       let size = firstSize;
-      let batch = allocateColumns(size);
+      let batch = this.batches.take(size);
       let filled = 0;
       // DuckDB fetches the next chunk on its own threads while this one is copied and sent.
       let next: Promise<DuckDBDataChunk | null> | undefined = result.fetchChunk();
@@ -360,7 +363,7 @@ export class DuckDBCandleStore {
             if (filled === size) {
               yield batch;
               size = batchSize;
-              batch = allocateColumns(size);
+              batch = this.batches.take(size);
               filled = 0;
             }
           }

@@ -59,7 +59,13 @@ export function createStorageDaemon(config: StorageDaemonConfig, deps: StorageDa
       });
       const signal = shutdown.signal;
       const readBatchOut = new ScratchBuffer();
-      server.addService(grpcServiceDefinition(StorageServiceDesc, { readCandles: (b: ReadBatch) => encodeReadBatch(b, readBatchOut) }), {
+      const batches = store.batches;
+      const encodeAndRecycle = (b: ReadBatch) => {
+        const bytes = encodeReadBatch(b, readBatchOut);
+        batches.giveBack(b.candles);
+        return bytes;
+      };
+      server.addService(grpcServiceDefinition(StorageServiceDesc, { readCandles: encodeAndRecycle }), {
         writeCandles: unary(log, "WriteCandles", signal, (req) => service.writeCandles(req)),
         readCandles: serverStream(log, "ReadCandles", signal, async (req, send, ctx) => {
           for await (const batch of service.readCandles(req, ctx.signal)) await send(batch);

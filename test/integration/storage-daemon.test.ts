@@ -5,6 +5,8 @@ import { Timeframe, TickerSchema, TradeSchema } from "../../src/gen/backbone/mar
 import { decodeCandleBatchFields } from "../../src/shared/candle-batch-wire.js";
 import { type CandleColumns, columnsFromRows, concatColumns, rowsFromColumns } from "../../src/shared/candle-columns.js";
 import { columnsFromWire } from "../../src/shared/candle-columns-wire.js";
+import { StorageService } from "../../src/gen/backbone/storage/v1/storage_pb.js";
+import { createGrpcClient } from "../../src/shared/grpc/client.js";
 import { makeCandles, MINUTE, readAll, segment, T0 } from "../support/candles.js";
 import { type DaemonProcess, removeDir, startDaemon, stopDaemon, tempDir } from "../support/daemon-process.js";
 
@@ -89,6 +91,27 @@ describe("storage daemon over gRPC", () => {
     expect(count).toBe(n);
     expect(maxBatch).toBeLessThanOrEqual(10_000);
     expect(messages).toBe(100);
+  });
+
+  it("reuses a batch's memory only once it is on the wire: a reader that falls behind still gets every candle as written", async () => {
+    const n = 100_000;
+    const candles = makeCandles(T0, n);
+    await d.client.writeCandles({ segments: [segment("KRW-SLOW", candles)] });
+    // HTTP/2's default 64 KiB window: the daemon soon waits for this reader, its later batches queued.
+    const slow = createGrpcClient(StorageService, d.address, { "grpc-node.flow_control_window": 65_535 });
+    try {
+      const request = { market: "KRW-SLOW", timeframe: Timeframe.MINUTE_1, startMs: 0n, endMs: BigInt(T0 + n * MINUTE), batchSize: 1_000 };
+      const behind = slow.readCandles(request)[Symbol.asyncIterator]();
+      const first = await behind.next();
+      // Meanwhile another read runs through the same batch pool to its end.
+      expect((await readAll(d.client, request)).rows).toEqual(rowsFromColumns(candles));
+      const parts = [columnsFromWire(first.value!.candles, "candles")];
+      for (let m = await behind.next(); !m.done; m = await behind.next()) parts.push(columnsFromWire(m.value.candles, "candles"));
+      expect(parts).toHaveLength(100);
+      expect(concatColumns(parts)).toEqual(candles);
+    } finally {
+      slow.close();
+    }
   });
 
   it("sends a read as ready-made CandleBatch fields on request, the first message topping up a reader's partial batch", async () => {
