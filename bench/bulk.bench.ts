@@ -534,21 +534,24 @@ async function measured<T>(f: () => Promise<T>): Promise<{ value: T; steal: numb
   return { value, steal: steal() };
 }
 
-/** A scan of `markets` in process, then the same rows through FetchCandleRange. */
-async function pair(baseline: InProcessStore, range: ReturnType<typeof rangeClient>, pids: Pids, markets: readonly Written[], start: number) {
+type Fetched = Awaited<ReturnType<typeof fetchChecked>>;
+
+/** The in-process scan of `markets`: ms, the host's steal, and this process's CPU time (DuckDB's threads included). */
+async function scanMeasured(baseline: InProcessStore, markets: readonly Written[], start: number): Promise<{ value: number; steal: number; cpuMs: number }> {
   const cpu0 = process.cpuUsage();
   const scan = await measured(() => scanInProcess(baseline, markets, start));
   const cpu = process.cpuUsage(cpu0);
-  const fetch = await measured(() => fetchChecked(range, pids, markets, start));
-  const candles = markets.length * PER_MARKET;
-  const p: Pair = {
+  return { ...scan, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function pairOf(candles: number, scan: Awaited<ReturnType<typeof scanMeasured>>, fetch: { value: Fetched; steal: number }): Pair {
+  return {
     scanPerS: candles / (scan.value / 1000),
     fetchPerS: candles / (fetch.value.ms / 1000),
-    scanCpuMs: (cpu.user + cpu.system) / 1000,
+    scanCpuMs: scan.cpuMs,
     fetchCpu: fetch.value.cpu,
     steal: { scan: scan.steal, fetch: fetch.steal },
   };
-  return { pair: p, fetch: fetch.value };
 }
 
 const blocksAdded = (before: GatewayStats, after: GatewayStats): BlockCount[] =>
@@ -581,21 +584,20 @@ async function gatewayRound(sim: SimProcess, dataDir: string, baseline: InProces
     const pairs1: Pair[] = [];
     const rss1: { gateway: RssPeak; daemon: RssPeak }[] = [];
     for (let i = 0; i < PAIRS; i++) {
-      const { pair: p, fetch } = await pair(baseline, range, pids, one, start);
-      pairs1.push(p);
-      rss1.push(fetch.rss);
+      const scan = await scanMeasured(baseline, one, start);
+      const fetch = await measured(() => fetchChecked(range, pids, one, start));
+      pairs1.push(pairOf(PER_MARKET, scan, fetch));
+      rss1.push(fetch.value.rss);
     }
 
     log(`  10 markets x 1M: in-process scan, then FetchCandleRange with CRITICAL GetTickers every ${TICKER_INTERVAL_MS} ms alongside`);
-    const cpu0 = process.cpuUsage();
-    const scan10 = await measured(() => scanInProcess(baseline, written, start));
-    const scanCpu10 = process.cpuUsage(cpu0);
+    const scan10 = await scanMeasured(baseline, written, start);
     const beforeBulk = (await client.getStats({})).gateway!;
     const stopBot = await startTickerBot(address, tickerMarket, TICKER_INTERVAL_MS);
     const stopProbe = await startIdleLoopProbe();
     let idleControl: LoopDelay | undefined;
     let tickers: TickerBotReport;
-    let f10: { value: Awaited<ReturnType<typeof fetchChecked>>; steal: number };
+    let f10: { value: Fetched; steal: number };
     try {
       f10 = await measured(() => fetchChecked(range, pids, written, start));
     } finally {
@@ -604,14 +606,7 @@ async function gatewayRound(sim: SimProcess, dataDir: string, baseline: InProces
     }
     const stats = await client.getStats({});
     const afterBulk = stats.gateway!;
-    const candles10 = written.length * PER_MARKET;
-    const pair10: Pair = {
-      scanPerS: candles10 / (scan10.value / 1000),
-      fetchPerS: candles10 / (f10.value.ms / 1000),
-      scanCpuMs: (scanCpu10.user + scanCpu10.system) / 1000,
-      fetchCpu: f10.value.cpu,
-      steal: { scan: scan10.steal, fetch: f10.steal },
-    };
+    const pair10 = pairOf(written.length * PER_MARKET, scan10, f10);
 
     log("  GetCandles paging 1M, 1 market");
     const pagingMs = await page(client, one[0]!, start);

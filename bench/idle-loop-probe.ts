@@ -4,7 +4,7 @@
  * resolution). What it sees during a window is the machine's scheduling noise alone, so a gateway
  * figure near it says nothing about the gateway.
  */
-import { spawn } from "node:child_process";
+import { startReportingChild } from "./reporting-child.js";
 
 const PROBE = `
 const { monitorEventLoopDelay } = require("node:perf_hooks");
@@ -24,22 +24,6 @@ export interface LoopDelay {
 }
 
 /** Starts the probe; resolves once it measures. The returned function ends it and resolves with what it saw. */
-export async function startIdleLoopProbe(): Promise<() => Promise<LoopDelay>> {
-  const child = spawn(process.execPath, ["-e", PROBE], { stdio: ["pipe", "pipe", "inherit"] });
-  let out = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith("ready\n")) resolve();
-    });
-    void exited.then((code) => reject(new Error(`the event-loop probe exited with ${code} before measuring`)));
-  });
-  return async () => {
-    child.stdin.end();
-    const code = await exited;
-    const line = out.split("\n")[1];
-    if (code !== 0 || !line) throw new Error(`the event-loop probe exited with ${code}: ${out}`);
-    return JSON.parse(line) as LoopDelay;
-  };
+export function startIdleLoopProbe(): Promise<() => Promise<LoopDelay>> {
+  return startReportingChild<LoopDelay>(["-e", PROBE], "the event-loop probe");
 }

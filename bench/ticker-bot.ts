@@ -6,10 +6,10 @@
  *
  * Usage: tsx bench/ticker-bot.ts ADDRESS MARKET INTERVAL_MS
  */
-import { spawn } from "node:child_process";
 import { MarketDataService, Priority } from "../src/gen/backbone/marketdata/v1/market_data_pb.js";
 import { createGrpcClient } from "../src/shared/grpc/client.js";
 import { paced } from "./latency-stats.js";
+import { startReportingChild } from "./reporting-child.js";
 
 export interface TickerBotReport {
   samples: number[];
@@ -17,26 +17,8 @@ export interface TickerBotReport {
 }
 
 /** Starts the bot; resolves once its first call was answered. The returned function ends it and resolves with what it measured. */
-export async function startTickerBot(address: string, market: string, intervalMs: number): Promise<() => Promise<TickerBotReport>> {
-  const child = spawn(process.execPath, ["--import", "tsx", new URL(import.meta.url).pathname, address, market, String(intervalMs)], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  let out = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith("ready\n")) resolve();
-    });
-    void exited.then((code) => reject(new Error(`the ticker bot exited with ${code} before its first answer`)));
-  });
-  return async () => {
-    child.stdin.end();
-    const code = await exited;
-    const line = out.split("\n")[1];
-    if (code !== 0 || !line) throw new Error(`the ticker bot exited with ${code}: ${out}`);
-    return JSON.parse(line) as TickerBotReport;
-  };
+export function startTickerBot(address: string, market: string, intervalMs: number): Promise<() => Promise<TickerBotReport>> {
+  return startReportingChild<TickerBotReport>(["--import", "tsx", new URL(import.meta.url).pathname, address, market, String(intervalMs)], "the ticker bot");
 }
 
 async function main(address: string, market: string, intervalMs: number): Promise<void> {
