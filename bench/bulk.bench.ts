@@ -7,9 +7,9 @@
  *
  * The baseline is an in-process DuckDB scan of the same rows (the daemon's query, streamed into
  * typed arrays) from a copy of the daemon's database file: the daemon holds its own file locked,
- * and with a copy the scan and the gateway take turns seconds apart, so the share of the CPUs the
- * host gives this machine (its steal, which swings from 0 to 90 % on a shared host) is alike for
- * both halves of each pair. Each round starts the gateway, reads every market once through both
+ * and with a copy the scan and the gateway take turns seconds apart, so both halves of each pair
+ * meet the same machine: on a shared host its speed swings within minutes, with a steal of 0 to
+ * 90 % and also where no steal counter shows it. Each round starts the gateway, reads every market once through both
  * (warm-up), then measures:
  * 1. PAIRS pairs of (scan, FetchCandleRange) of 1,000,000 candles of one market, at the server's
  *    default batch size; the figure is the median of the pairs' ratios.

@@ -60,7 +60,7 @@ const UNAVAILABLE_CODES = new Set<number>([status.UNAVAILABLE, status.DEADLINE_E
  * gateway forwards. Bytes parked in the gateway outlive V8's young generation, and then every
  * ~64 MB of them costs a full mark-compact: 10-20 ms event-loop blocks during bulk fetches (the
  * bulk bench counted 24-36 own-work blocks of 10 ms or more over three 10M fetches with a 16 MiB
- * window, 2 with this one, and no slower fetches; half of it was slower).
+ * window, 0-2 with this one, and no slower fetches; half of it was slower).
  */
 const STORE_FLOW_CONTROL_WINDOW_BYTES = 1024 * 1024;
 

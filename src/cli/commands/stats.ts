@@ -90,12 +90,13 @@ export function statsText(s: GetStatsResponse, withSeries: boolean): string {
 
 const millis = (ms: number) => `${ms.toFixed(1)} ms`;
 
+const OWN_BLOCK_REPORTED_MS = 10;
+
 /** The count of own-work blocks at the target length (10 ms), from a gateway that reports them. */
 function ownBlocks(blocks: readonly EventLoopBlockCount[]): string {
   const at10 = blocks.find((b) => b.atLeastMs === OWN_BLOCK_REPORTED_MS);
   return at10 === undefined ? "" : `, ${count(Number(at10.count))} own-work blocks >= ${OWN_BLOCK_REPORTED_MS} ms`;
 }
-const OWN_BLOCK_REPORTED_MS = 10;
 
 function seriesRecords(series: readonly StoredSeries[]): Records {
   return {
