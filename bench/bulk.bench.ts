@@ -51,6 +51,7 @@ import { StorageService, type WriteCandlesRequestSchema } from "../src/gen/backb
 import { allocateColumns } from "../src/shared/candle-columns.js";
 import { columnsToWire } from "../src/shared/candle-columns-wire.js";
 import { createGrpcClient, type GrpcClient } from "../src/shared/grpc/client.js";
+import type { BusyBlockCount } from "../src/gateway/scheduler/event-loop-lag.js";
 import { DATABASE_FILE } from "../src/storage-daemon/duckdb-candle-store.js";
 import { CHUNK_ROWS, copyCandleChunk } from "../src/storage-daemon/duckdb-vectors.js";
 import { removeDir, tempDir } from "../test/support/daemon-process.js";
@@ -116,12 +117,6 @@ interface Pair {
   steal: { scan: number; fetch: number };
 }
 
-/** Own-work blocks of at least `atLeastMs`, counted by the gateway (GetStats). */
-interface BlockCount {
-  atLeastMs: number;
-  count: number;
-}
-
 interface GatewayRound {
   pairs1: Pair[];
   pair10: Pair;
@@ -130,7 +125,7 @@ interface GatewayRound {
   rss10: { gateway: RssPeak; daemon: RssPeak };
   eventLoop: {
     /** Own-work blocks during the measured 10M fetch: GetStats after minus before. */
-    busyBlocks10M: BlockCount[];
+    busyBlocks10M: BusyBlockCount[];
     /** The longest delay since start, before and after the 10M fetch (running or waiting for a core). */
     delayMaxBeforeMs: number;
     delayMaxAfterMs: number;
@@ -175,7 +170,7 @@ export interface BulkBenchResult {
   memory: { gateway: { fetch1M: RssPeak[]; fetch10M: RssPeak[] }; daemon: { fetch1M: RssPeak[]; fetch10M: RssPeak[] } };
   eventLoop: {
     /** Own-work blocks during the measured 10M fetches, every round's added up, by length. */
-    busyBlocks10M: BlockCount[];
+    busyBlocks10M: BusyBlockCount[];
     /** Per round: the longest delay since start before and after the 10M fetch, and the idle process's. */
     delayMaxBeforeMs: number[];
     delayMaxAfterMs: number[];
@@ -554,7 +549,7 @@ function pairOf(candles: number, scan: Awaited<ReturnType<typeof scanMeasured>>,
   };
 }
 
-const blocksAdded = (before: GatewayStats, after: GatewayStats): BlockCount[] =>
+const blocksAdded = (before: GatewayStats, after: GatewayStats): BusyBlockCount[] =>
   after.eventLoopBusyBlocks.map((b, i) => ({ atLeastMs: b.atLeastMs, count: Number(b.count - (before.eventLoopBusyBlocks[i]?.count ?? 0n)) }));
 
 /**
@@ -639,12 +634,12 @@ async function gatewayRound(sim: SimProcess, dataDir: string, baseline: InProces
 }
 
 /** Blocks counted at each length, added up over rounds. */
-function sumBlocks(rounds: readonly BlockCount[][]): BlockCount[] {
+function sumBlocks(rounds: readonly BusyBlockCount[][]): BusyBlockCount[] {
   return rounds[0]!.map((b, i) => ({ atLeastMs: b.atLeastMs, count: rounds.reduce((n, r) => n + r[i]!.count, 0) }));
 }
 
 /** "none", or the range the longest counted block lies in, e.g. "10-20 ms". */
-function longestBlock(blocks: readonly BlockCount[]): string {
+function longestBlock(blocks: readonly BusyBlockCount[]): string {
   const i = blocks.findLastIndex((b) => b.count > 0);
   if (i < 0) return `none of ${blocks[0]?.atLeastMs ?? 0} ms or more`;
   const next = blocks[i + 1];

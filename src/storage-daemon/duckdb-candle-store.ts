@@ -6,6 +6,7 @@ import { UnavailableError } from "../shared/errors.js";
 import { type Interval, intersect, subtract, union } from "../shared/intervals.js";
 import { addBuckets, bucketCount } from "../shared/time.js";
 import { type Timeframe, isTimeframe } from "../shared/timeframe.js";
+import { BatchPool } from "./batch-pool.js";
 import {
   copyCandleTable,
   deleteCandlesBefore,
@@ -19,7 +20,6 @@ import {
 } from "./candle-table-sql.js";
 import type { CandleSegment } from "./candle-validation.js";
 import { CoverageIndex } from "./coverage-index.js";
-import { BatchPool } from "./batch-pool.js";
 import { appendCandles, copyCandleChunk } from "./duckdb-vectors.js";
 import { migrate } from "./migrations.js";
 import { SerialQueue } from "./serial-queue.js";
