@@ -25,6 +25,7 @@ import { columnsFromWire } from "../src/shared/candle-columns-wire.js";
 import { createGrpcClient } from "../src/shared/grpc/client.js";
 import { StorageService } from "../src/gen/backbone/storage/v1/storage_pb.js";
 import { removeDir, tempDir } from "../test/support/daemon-process.js";
+import { launchGatewayProcess } from "./gateway-process.js";
 import { launchListening, type ListeningProcess } from "./listening-process.js";
 import { type Latency, latency, paced, quantile, timed } from "./latency-stats.js";
 import { machineInfo } from "./machine-info.js";
@@ -32,8 +33,6 @@ import { type GroupTraffic, launchSimulator, type SimProcess } from "./sim-proce
 import type { Metric } from "./storage.bench.js";
 
 const MINUTE = 60_000;
-/** Upbit's page size: the gateway plans windows on a grid of 200-bucket cells. */
-const GATEWAY_MAIN = new URL("../src/gateway/main.ts", import.meta.url).pathname;
 const CANNED_SERVER = new URL("./canned-answer-server.ts", import.meta.url).pathname;
 const CANDLES_CALL = new URL("./candles-call-process.ts", import.meta.url).pathname;
 
@@ -46,6 +45,7 @@ function candlesCallInOwnProcess(address: string, request: unknown): Promise<{ c
     });
   });
 }
+/** Upbit's page size: the gateway plans windows on a grid of 200-bucket cells. */
 const CELL_MS = 200 * MINUTE;
 /** Upbit's quotation limit, per group per second; the simulator's and the gateway limiter's default. */
 const RATE_LIMIT = 10;
@@ -140,7 +140,7 @@ export async function runGatewayBench(log: (msg: string) => void = () => undefin
     log("starting simulator, daemon and gateway");
     sim = await launchSimulator(["--port", "0", "--rate-limit", String(RATE_LIMIT)]);
     // `npm start` as a user runs it (gateway process, daemon sidecar), with Upbit's limits.
-    gateway = await launchListening(GATEWAY_MAIN, [], {
+    gateway = await launchGatewayProcess({
       BACKBONE_LISTEN: "127.0.0.1:0",
       BACKBONE_STORAGE_LISTEN: "127.0.0.1:0",
       BACKBONE_DATA_DIR: dataDir,

@@ -18,10 +18,15 @@ export interface ListeningProcess {
   stop(): Promise<number | null>;
 }
 
-export async function launchListening(main: string, args: readonly string[], env: Record<string, string> = {}): Promise<ListeningProcess> {
+export async function launchListening(
+  main: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  nodeFlags: readonly string[] = [],
+): Promise<ListeningProcess> {
   // BENCH_CPU_PROF_DIR: each program writes a V8 CPU profile there when it exits (for finding where time goes).
   const profile = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`];
-  const child: ChildProcess = spawn(process.execPath, [...profile, "--import", "tsx", main, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...profile, "--import", "tsx", main, ...args], {
     env: { ...process.env, BACKBONE_LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

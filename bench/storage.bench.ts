@@ -11,7 +11,9 @@ import { StorageService, type WriteCandlesRequestSchema } from "../src/gen/backb
 import { allocateColumns, type CandleColumns, sliceColumns } from "../src/shared/candle-columns.js";
 import { columnsFromWire, columnsToWire } from "../src/shared/candle-columns-wire.js";
 import { createGrpcClient, type GrpcClient } from "../src/shared/grpc/client.js";
+import { SERVER_NODE_FLAGS } from "../src/shared/server-node-flags.js";
 import { appendCandles, CHUNK_ROWS, copyCandleChunk } from "../src/storage-daemon/duckdb-vectors.js";
+import { RANGE_SQL } from "../src/storage-daemon/duckdb-candle-store.js";
 import { migrate } from "../src/storage-daemon/migrations.js";
 import { type Latency, latency, median, quantile } from "./latency-stats.js";
 import { machineInfo } from "./machine-info.js";
@@ -29,8 +31,6 @@ const MARKET = "KRW-BTC";
 const SERIES_ID = 1;
 const MAIN = new URL("../src/storage-daemon/main.ts", import.meta.url).pathname;
 
-const RANGE_SQL = `SELECT ts, open, high, low, close, volume, quote_volume FROM candles
-  WHERE series = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`;
 const LATEST_SQL = `SELECT ts, open, high, low, close, volume, quote_volume FROM candles
   WHERE series = $1 AND ts >= $2 AND ts < $3 ORDER BY ts DESC LIMIT ${LATEST_N}`;
 
@@ -169,7 +169,7 @@ interface Daemon {
 }
 
 async function startDaemon(dataDir: string): Promise<Daemon> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", MAIN, "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
+  const child: ChildProcess = spawn(process.execPath, [...SERVER_NODE_FLAGS, "--import", "tsx", MAIN, "--data-dir", dataDir, "--listen", "127.0.0.1:0"], {
     env: { ...process.env, BACKBONE_LOG_LEVEL: "warn" },
     stdio: ["ignore", "pipe", "pipe"],
   });

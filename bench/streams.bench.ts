@@ -25,6 +25,7 @@ import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { removeDir, tempDir } from "../test/support/daemon-process.js";
+import { GATEWAY_MAIN, launchGatewayProcess } from "./gateway-process.js";
 import { launchListening, type ListeningProcess } from "./listening-process.js";
 import { machineInfo } from "./machine-info.js";
 import { launchSimulator, type SimProcess } from "./sim-process.js";
@@ -37,7 +38,6 @@ import { ReferenceReceiver } from "./streams-reference.js";
 import type { WorkerReport } from "./streams-worker.js";
 import { type SubscriberProcess, split, startSubscriberProcesses } from "./streams-workers.js";
 
-const GATEWAY_MAIN = new URL("../src/gateway/main.ts", import.meta.url).pathname;
 const SIM_MAIN = new URL("../src/upbit-sim/main.ts", import.meta.url).pathname;
 const FLOOR_MAIN = new URL("./streams-floor-server.ts", import.meta.url).pathname;
 
@@ -191,7 +191,7 @@ async function startGateway(sim: SimProcess): Promise<GatewayUnderTest> {
   const dataDir = tempDir("mdb-bench-streams-");
   let gateway: ListeningProcess;
   try {
-    gateway = await launchListening(GATEWAY_MAIN, [], {
+    gateway = await launchGatewayProcess({
       BACKBONE_LISTEN: "127.0.0.1:0",
       BACKBONE_STORAGE_LISTEN: "127.0.0.1:0",
       BACKBONE_DATA_DIR: dataDir,

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "../shared/logger.js";
+import { SERVER_NODE_FLAGS } from "../shared/server-node-flags.js";
 
 export interface DaemonSidecarOptions {
   /** The daemon's data directory; created if missing. */
@@ -113,7 +114,7 @@ export function startDaemonSidecar(options: DaemonSidecarOptions): DaemonSidecar
     const command = daemonCommand();
     // Own process group: a terminal's Ctrl-C reaches only the gateway, which then stops the daemon in order.
     // stdin is the daemon's lifeline: it closes when this process dies, however it dies.
-    const proc = spawn(process.execPath, [...command, "--data-dir", options.dataDir, "--listen", listen, "--exit-with-stdin"], {
+    const proc = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...command, "--data-dir", options.dataDir, "--listen", listen, "--exit-with-stdin"], {
       env: options.env ?? process.env,
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,

@@ -39,6 +39,10 @@ const CHECKPOINT_THRESHOLD = "256MB";
 /** Idle read connections kept open for reuse. */
 const READ_POOL_SIZE = 4;
 
+/** A series' candles of `[$2, $3)` in time order, as range reads ask for them (benchmarks scan with it too). */
+export const RANGE_SQL = `SELECT ts, open, high, low, close, volume, quote_volume FROM candles
+  WHERE series = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`;
+
 export interface WriteResult {
   inserted: number;
   updated: number;
@@ -613,10 +617,7 @@ class ReadConnection {
   static async open(instance: DuckDBInstance): Promise<ReadConnection> {
     const connection = await instance.connect();
     try {
-      const rangeQuery = await connection.prepare(
-        `SELECT ts, open, high, low, close, volume, quote_volume FROM candles
-          WHERE series = $1 AND ts >= $2 AND ts < $3 ORDER BY ts`,
-      );
+      const rangeQuery = await connection.prepare(RANGE_SQL);
       return new ReadConnection(connection, rangeQuery);
     } catch (e) {
       connection.closeSync();

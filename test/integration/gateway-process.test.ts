@@ -3,7 +3,7 @@
  * simulator, from a foreign working directory. Everything waits on output lines and exits.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -18,6 +18,7 @@ import { DEFAULT_SIMULATOR_CONFIG } from "../../src/upbit-sim/config.js";
 import { createSimulator, type Simulator } from "../../src/upbit-sim/simulator.js";
 import { type DaemonSidecar, type DaemonSidecarEvent, startDaemonSidecar } from "../../src/gateway/daemon-sidecar.js";
 import { silentLogger } from "../../src/shared/logger.js";
+import { SERVER_NODE_FLAGS } from "../../src/shared/server-node-flags.js";
 import { removeDir, tempDir } from "../support/daemon-process.js";
 import { healthCheck, PUBLIC_SERVICE } from "../support/health-client.js";
 
@@ -124,6 +125,12 @@ function healthWatch(address: string, service: string) {
 /** A log line of the gateway's supervisor, as opposed to the daemon's own lines on the same stderr. */
 function fromSupervisor(fields: Record<string, unknown>, message: string): boolean {
   return fields.component === "gateway" && fields.message === message;
+}
+
+/** The arguments of process `pid` before its script: node's own (after it they would be the script's). */
+function nodeFlagsOf(pid: number): string[] {
+  const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1);
+  return args.slice(0, args.findIndex((a) => a.includes("storage-daemon/main")));
 }
 
 function isAlive(pid: number): boolean {
@@ -269,6 +276,7 @@ describe("storage daemon sidecar (the supervisor on its own)", () => {
     try {
       expect(await sidecar.ready).toBe(socket);
       const firstPid = sidecar.pid!;
+      expect(nodeFlagsOf(firstPid)).toEqual(expect.arrayContaining([...SERVER_NODE_FLAGS]));
       const exited = nextEvent(sidecar, "exited");
       const scheduled = nextEvent(sidecar, "restart-scheduled");
       const relistening = nextEvent(sidecar, "listening");
@@ -279,6 +287,7 @@ describe("storage daemon sidecar (the supervisor on its own)", () => {
       expect(again.address).toBe(socket);
       expect(again.pid).not.toBe(firstPid);
       expect(sidecar.pid).toBe(again.pid);
+      expect(nodeFlagsOf(again.pid)).toEqual(expect.arrayContaining([...SERVER_NODE_FLAGS]));
       const storage = createGrpcClient(StorageService, socket);
       try {
         await storage.stats({});
