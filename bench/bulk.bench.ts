@@ -64,7 +64,7 @@ import { machineInfo, stealMeter } from "./machine-info.js";
 import { childRunning, type RssPeak, watchPeakRss } from "./process-rss.js";
 import { launchSimulator, type SimProcess } from "./sim-process.js";
 import type { Metric } from "./storage.bench.js";
-import { cpuMs, loadAverage } from "./streams-proc.js";
+import { cpuMs, loadAverage } from "./process-cpu.js";
 import { startTickerBot, type TickerBotReport } from "./ticker-bot.js";
 
 const MINUTE = 60_000;

@@ -32,7 +32,8 @@ import { launchSimulator, type SimProcess } from "./sim-process.js";
 import type { Metric } from "./storage.bench.js";
 import { monotonicMs } from "./streams-grpc-reader.js";
 import { LatencyHistogram, type Percentiles } from "./streams-latency.js";
-import { childRunning, cpuMs, loadAverage, rssMiB } from "./streams-proc.js";
+import { cpuMs, loadAverage } from "./process-cpu.js";
+import { childRunning, rssMiB } from "./process-rss.js";
 import type { StreamKind } from "./streams-proto-scan.js";
 import { ReferenceReceiver } from "./streams-reference.js";
 import type { WorkerReport } from "./streams-worker.js";
@@ -213,7 +214,7 @@ async function startGateway(sim: SimProcess): Promise<GatewayUnderTest> {
     }
   };
   try {
-    return { name: "gateway", address: String(gateway.listening.address), pid: childRunning(GATEWAY_MAIN), stop };
+    return { name: "gateway", address: String(gateway.listening.address), pid: childRunning(process.pid, GATEWAY_MAIN), stop };
   } catch (e) {
     await stop();
     throw e;
@@ -470,7 +471,7 @@ export async function runStreamsBench(log: (msg: string) => void = () => undefin
   try {
     log("starting the simulator and the subscriber processes");
     sim = await launchSimulator(["--port", "0"]);
-    const simPid = childRunning(SIM_MAIN);
+    const simPid = childRunning(process.pid, SIM_MAIN);
     subscribers = startSubscriberProcesses(SUBSCRIBER_PROCESSES);
     const markets = await busiestKrwMarkets(sim.restUrl, MARKETS);
     // Connected before any gateway's upstream connection: the simulator serves it first in each
