@@ -1,8 +1,7 @@
 /**
  * Resident memory of other processes (Linux /proc), for the benchmarks: which child of a process
- * runs a given script (launchListening does not say; nor does the gateway of its daemon sidecar),
- * its RSS, and the peak RSS of a set of processes over a stretch of time, both sampled and as the
- * kernel's own high-water mark.
+ * runs a given script (the gateway's daemon sidecar), its RSS, and the peak RSS of a set of
+ * processes over a stretch of time, both sampled and as the kernel's own high-water mark.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 

@@ -14,6 +14,7 @@ export interface GroupTraffic {
 }
 
 export interface SimProcess {
+  readonly pid: number;
   readonly restUrl: string;
   readonly wsUrl: string;
   /** Per-group traffic counters since the last reset. */
@@ -34,6 +35,7 @@ export async function launchSimulator(args: readonly string[]): Promise<SimProce
     return res.json();
   };
   return {
+    pid: sim.pid,
     ...urls,
     traffic: async () => ((await admin("/_sim/stats")) as { groups: Record<string, GroupTraffic> }).groups,
     reset: async () => void (await admin("/_sim/reset", {})),

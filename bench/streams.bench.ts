@@ -25,7 +25,7 @@ import { availableParallelism } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as delay } from "node:timers/promises";
 import { removeDir, tempDir } from "../test/support/daemon-process.js";
-import { GATEWAY_MAIN, launchGatewayProcess } from "./gateway-process.js";
+import { launchGatewayProcess } from "./gateway-process.js";
 import { launchListening, type ListeningProcess } from "./listening-process.js";
 import { machineInfo } from "./machine-info.js";
 import { launchSimulator, type SimProcess } from "./sim-process.js";
@@ -33,13 +33,12 @@ import type { Metric } from "./storage.bench.js";
 import { monotonicMs } from "./streams-grpc-reader.js";
 import { LatencyHistogram, type Percentiles } from "./streams-latency.js";
 import { cpuMs, loadAverage } from "./process-cpu.js";
-import { childRunning, rssMiB } from "./process-rss.js";
+import { rssMiB } from "./process-rss.js";
 import type { StreamKind } from "./streams-proto-scan.js";
 import { ReferenceReceiver } from "./streams-reference.js";
 import type { WorkerReport } from "./streams-worker.js";
 import { type SubscriberProcess, split, startSubscriberProcesses } from "./streams-workers.js";
 
-const SIM_MAIN = new URL("../src/upbit-sim/main.ts", import.meta.url).pathname;
 const FLOOR_MAIN = new URL("./streams-floor-server.ts", import.meta.url).pathname;
 
 /** The busiest KRW markets by 24 h traded value. */
@@ -213,12 +212,7 @@ async function startGateway(sim: SimProcess): Promise<GatewayUnderTest> {
       removeDir(dataDir);
     }
   };
-  try {
-    return { name: "gateway", address: String(gateway.listening.address), pid: childRunning(process.pid, GATEWAY_MAIN), stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  return { name: "gateway", address: String(gateway.listening.address), pid: gateway.pid, stop };
 }
 
 interface KindRun {
@@ -471,7 +465,7 @@ export async function runStreamsBench(log: (msg: string) => void = () => undefin
   try {
     log("starting the simulator and the subscriber processes");
     sim = await launchSimulator(["--port", "0"]);
-    const simPid = childRunning(process.pid, SIM_MAIN);
+    const simPid = sim.pid;
     subscribers = startSubscriberProcesses(SUBSCRIBER_PROCESSES);
     const markets = await busiestKrwMarkets(sim.restUrl, MARKETS);
     // Connected before any gateway's upstream connection: the simulator serves it first in each

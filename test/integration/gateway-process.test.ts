@@ -130,7 +130,9 @@ function fromSupervisor(fields: Record<string, unknown>, message: string): boole
 /** The arguments of process `pid` before its script: node's own (after it they would be the script's). */
 function nodeFlagsOf(pid: number): string[] {
   const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1);
-  return args.slice(0, args.findIndex((a) => a.includes("storage-daemon/main")));
+  const script = args.findIndex((a) => a.includes("storage-daemon/main"));
+  if (script < 0) throw new Error(`pid ${pid} does not run the storage daemon: ${args.join(" ")}`);
+  return args.slice(0, script);
 }
 
 function isAlive(pid: number): boolean {
