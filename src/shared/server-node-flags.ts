@@ -4,12 +4,13 @@
  * passes them to the daemon it starts. `npm run bench` runs with them too, so its clients and its
  * in-process baselines run alike. Node accepts them only on its command line, not in NODE_OPTIONS.
  *
- * `--initial-old-space-size=64`: both processes keep a small heap (~15 MB live) while moving
- * hundreds of MB of buffers. From a heap that small V8 sets the next full collection ~24 MB
- * above it, less than one young generation, so it starts an incremental mark-compact after
- * almost every scavenge: the daemon ran ~4 per million candles of a bulk read, a third of its CPU
- * with V8's helper threads, and the gateway in some runs ~3 per million, with 10-20 ms blocks of
- * its event loop. A 64 MB floor under that limit leaves under 1 per million; a heap that grows
- * past it is sized by V8 as before.
+ * `--initial-old-space-size=128`: both processes keep a small heap while moving hundreds of MB of
+ * buffers. From a small heap V8 sets the next full collection only ~24 MB above it, less than one
+ * young generation, so it starts an incremental mark-compact after almost every scavenge: the
+ * daemon (~15 MB live) ran ~4 per million candles of a bulk read, a third of its CPU with V8's
+ * helper threads. A 64 MB floor cured the daemon, but the gateway holds 24-35 MB after warming up
+ * and still had runs of a mark-compact every ~300 ms during bulk fetches (pauses up to ~30 ms,
+ * inside its longest event-loop blocks); at 128 it ran 1-3 in the bulk bench's two 10M fetches. A heap that grows
+ * past the floor is sized by V8 as before.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = ["--initial-old-space-size=64"];
+export const SERVER_NODE_FLAGS: readonly string[] = ["--initial-old-space-size=128"];
