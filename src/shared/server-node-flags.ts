@@ -10,7 +10,7 @@
  * daemon (~15 MB live) ran ~4 per million candles of a bulk read, a third of its CPU with V8's
  * helper threads. A 64 MB floor cured the daemon, but the gateway holds 24-35 MB after warming up
  * and still had runs of a mark-compact every ~300 ms during bulk fetches (pauses up to ~30 ms,
- * inside its longest event-loop blocks); at 128 it ran 1-3 in the bulk bench's two 10M fetches. A heap that grows
- * past the floor is sized by V8 as before.
+ * inside its longest event-loop blocks); at 128 it ran 1-3 in the bulk bench's two 10M fetches.
+ * A heap that grows past the floor is sized by V8 as before.
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ["--initial-old-space-size=128"];
